@@ -1,0 +1,19 @@
+/**
+ * rime-rx: streaming text to streaming speech through Rime's websocket TTS API, as RxJS operators.
+ * @packageDocumentation
+ */
+export { RimeError, RimeErrorKind, type RimeErrorDetails } from './errors';
+export {
+  DEFAULT_RIME_URL,
+  RimeOptions,
+  RimeQueryOptions,
+  type AudioFormat,
+  type Segment,
+  decodeRimeOptions,
+  decodeRimeQuery,
+  rimeUrl,
+} from './options';
+export { VoiceCatalog, type Voice, voiceCatalog, knownModelIds, knownLanguages, catalogLanguage, voiceIssues } from './catalog';
+export { DEFAULT_BOUNDARIES, DEFAULT_MAX_LENGTH, SentencesOptions, type SentencesConfig, sentences } from './text/sentences';
+export { RIME_COMMANDS, type SafeTextOptions, neutralize, safeText } from './text/safety';
+export type { TextControls } from './text/textStage';

@@ -1,0 +1,88 @@
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { type Emit, type TextControls, type TextStage, textStage } from './textStage';
+
+/** The commands of Rime's plain websocket protocol, as the client itself sends them. */
+export const RIME_COMMANDS = ['<EOS>', '<FLUSH>', '<CLEAR>'] as const;
+
+const commandTags = /<(?:EOS|FLUSH|CLEAR)>/gi;
+const commandOrPauseTags = /<(?:EOS|FLUSH|CLEAR|\d+)>/gi;
+const commandNames = ['eos', 'flush', 'clear'];
+
+export interface SafeTextOptions {
+  /** Keep `<200>`-style pause tags (Rime's `pauseBetweenBrackets`); otherwise they are removed. */
+  readonly pauseBetweenBrackets?: boolean;
+}
+
+/**
+ * `text` with every command tag (`<EOS>`, `<FLUSH>`, `<CLEAR>`, any letter case) removed, and pause tags (`<200>`)
+ * removed unless `pauseBetweenBrackets` is set. Removal repeats until nothing changes, so a removal can never join
+ * the pieces of a new command (`<EO<EOS>S>`).
+ */
+export function neutralize(text: string, options: SafeTextOptions = {}): string {
+  if (!text.includes('<')) return text;
+  const tags = options.pauseBetweenBrackets === true ? commandTags : commandOrPauseTags;
+  let current = text;
+  for (;;) {
+    const next = current.replace(tags, '');
+    if (next === current) return current;
+    current = next;
+  }
+}
+
+/**
+ * Where an unfinished tag starts at the end of `text` (`"... <EO"`, `"... <20"`), or `text.length` if none: text
+ * from there on could still become a command or a pause with the next token, so it is held back.
+ */
+export function unfinishedTagStart(text: string): number {
+  const start = text.lastIndexOf('<');
+  if (start === -1) return text.length;
+  const inside = text.slice(start + 1);
+  const lower = inside.toLowerCase();
+  const couldGrow = /^\d*$/.test(inside) || commandNames.some((name) => name.startsWith(lower));
+  return couldGrow ? start : text.length;
+}
+
+/** Neutralises commands across token boundaries by holding back an unfinished tag until it is decided. */
+class CommandNeutralizer implements TextStage {
+  private held = '';
+
+  constructor(private readonly options: SafeTextOptions) {}
+
+  write(token: string, emit: Emit): void {
+    const text = neutralize(this.held + token, this.options);
+    const hold = unfinishedTagStart(text);
+    this.held = text.slice(hold);
+    if (hold > 0) emit(text.slice(0, hold));
+  }
+
+  /** A flush keeps an unfinished tag: it is not speakable yet, and releasing it could let the next token complete it. */
+  flush(): void {}
+
+  clear(): void {
+    this.held = '';
+  }
+
+  end(emit: Emit): void {
+    if (this.held !== '') emit(this.held);
+    this.held = '';
+  }
+}
+
+/**
+ * Makes a token stream safe to send to Rime as text: no command tag can reach the socket, even when it arrives
+ * split across tokens (`"<EO"`, `"S>"`) or hidden by nesting. Pause tags pass only with `pauseBetweenBrackets`.
+ *
+ * ```
+ * source: --a--b--|   a = 'Stop <EO'   b = 'S> now'
+ * result: --x--y--|   x = 'Stop '      y = ' now'
+ * ```
+ *
+ * The concatenation of everything emitted never contains a command. The cost: a token that ends in something that
+ * could still become a tag (`<`, `<EO`, `<20`) is held back until the next token decides it.
+ *
+ * @example
+ * llmTokens$.pipe(safeText()).subscribe(text => socket.send(text));
+ */
+export function safeText(options: SafeTextOptions & Pick<TextControls, 'clear'> = {}): MonoTypeOperatorFunction<string> {
+  return textStage(() => new CommandNeutralizer(options), { clear: options.clear });
+}

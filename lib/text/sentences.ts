@@ -1,0 +1,196 @@
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/Either';
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { type FieldSet, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
+import { RimeError } from '../errors';
+import { type Emit, type TextControls, type TextStage, textStage } from './textStage';
+
+/** Rime's own buffering characters (seed page): `. , ? !`. */
+export const DEFAULT_BOUNDARIES = '.,?!';
+
+/** Rime's limit on the text of one synthesis. */
+export const DEFAULT_MAX_LENGTH = 1000;
+
+const Boundaries = described(
+  'a non-empty string of punctuation characters (no letters, digits or whitespace)',
+  (u): u is string => typeof u === 'string' && u.length > 0 && !/[\p{L}\p{N}\s]/u.test(u) && !/[\uD800-\uDFFF]/.test(u),
+);
+const MaxLength = described('an integer of at least 2', isNumberIn(2, Number.MAX_SAFE_INTEGER, true));
+
+export const SentencesOptions = t.exact(
+  t.type({ boundaries: withDefault(Boundaries, DEFAULT_BOUNDARIES), maxLength: withDefault(MaxLength, DEFAULT_MAX_LENGTH) }),
+);
+export type SentencesOptions = t.TypeOf<typeof SentencesOptions>;
+
+const sentencesFields: FieldSet = { codecs: { boundaries: Boundaries, maxLength: MaxLength } };
+
+export interface SentencesConfig extends Partial<SentencesOptions>, TextControls {}
+
+/** Titles and Latin abbreviations that are followed by more of the same sentence. */
+const neverFinal = new Set([
+  'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'mt', 'jr', 'sr', 'vs', 'cf', 'fig', 'rev', 'hon', 'gov', 'sen', 'rep', 'gen',
+  'col', 'lt', 'sgt', 'capt',
+]);
+
+// Single letters (initials) and dotted initialisms (e.g, i.e, U.S, a.m): the word before the final dot.
+const initialism = /^(?:[A-Za-z]\.)*[A-Za-z]$/;
+
+const UNDECIDED = -1;
+const NOT_A_BOUNDARY = -2;
+
+function isWhitespace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /\s/.test(String.fromCharCode(code)));
+}
+
+/** Closing quotes and brackets that stay with the sentence they close. */
+function isCloser(code: number): boolean {
+  return (
+    code === 0x22 || code === 0x27 || code === 0x29 || code === 0x5d || code === 0x7d ||
+    code === 0x2019 || code === 0x201d || code === 0xbb
+  );
+}
+
+function isAsciiLetterOrDot(code: number): boolean {
+  return code === 0x2e || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+function startsLowercase(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  if (code < 128) return code >= 0x61 && code <= 0x7a;
+  const char = String.fromCodePoint(text.codePointAt(index) ?? code);
+  return char !== char.toUpperCase() && char === char.toLowerCase();
+}
+
+function isBlank(text: string): boolean {
+  return !/\S/.test(text);
+}
+
+/**
+ * The segmentation rules, applied incrementally. `buffer` holds text not yet emitted; `scanned` is where the search
+ * for the next boundary resumes, so every character is examined a bounded number of times (linear time).
+ */
+class SentenceSegmenter implements TextStage {
+  private buffer = '';
+  private scanned = 0;
+  private readonly isBoundary: (code: number) => boolean;
+
+  constructor(
+    boundaries: string,
+    private readonly maxLength: number,
+  ) {
+    const codes = new Set(Array.from(boundaries, (char) => char.charCodeAt(0)));
+    this.isBoundary = (code) => codes.has(code);
+  }
+
+  write(token: string, emit: Emit): void {
+    if (token === '') return;
+    this.buffer += token;
+    for (;;) {
+      const end = this.nextBoundary();
+      if (end !== UNDECIDED && end <= this.maxLength) this.emitUpTo(end, emit);
+      else if (end !== UNDECIDED || (this.scanned >= this.maxLength && this.buffer.length > this.maxLength))
+        this.emitUpTo(this.lengthSplit(), emit);
+      else return;
+    }
+  }
+
+  flush(emit: Emit): void {
+    while (this.buffer.length > this.maxLength) this.emitUpTo(this.lengthSplit(), emit);
+    if (!isBlank(this.buffer)) this.emitUpTo(this.buffer.length, emit);
+  }
+
+  clear(): void {
+    this.buffer = '';
+    this.scanned = 0;
+  }
+
+  end(emit: Emit): void {
+    this.buffer = this.buffer.trimEnd();
+    this.flush(emit);
+    this.clear();
+  }
+
+  private emitUpTo(end: number, emit: Emit): void {
+    const segment = this.buffer.slice(0, end);
+    this.buffer = this.buffer.slice(end);
+    this.scanned = 0;
+    emit(segment);
+  }
+
+  /** End (exclusive) of the first certain segment, or UNDECIDED, leaving `scanned` at the first undecided spot. */
+  private nextBoundary(): number {
+    const text = this.buffer;
+    for (let index = this.scanned; index < text.length; index++) {
+      if (!this.isBoundary(text.charCodeAt(index))) continue;
+      const verdict = this.judge(index);
+      if (verdict === NOT_A_BOUNDARY) continue;
+      this.scanned = index;
+      return verdict;
+    }
+    this.scanned = text.length;
+    return UNDECIDED;
+  }
+
+  /** Is the boundary character at `index` the end of a segment? Returns the segment's end, or a verdict. */
+  private judge(index: number): number {
+    const text = this.buffer;
+    let end = index + 1;
+    while (end < text.length && isCloser(text.charCodeAt(end))) end++;
+    if (end === text.length) return UNDECIDED;
+    if (!isWhitespace(text.charCodeAt(end))) return NOT_A_BOUNDARY; // 3.14, 1,000, example.com, "?!"
+    if (text.charCodeAt(index) !== 0x2e) return end;
+    if (index > 0 && text.charCodeAt(index - 1) === 0x2e) return NOT_A_BOUNDARY; // an ellipsis
+    let wordStart = index;
+    while (wordStart > 0 && isAsciiLetterOrDot(text.charCodeAt(wordStart - 1))) wordStart--;
+    const word = text.slice(wordStart, index);
+    if (initialism.test(word) || neverFinal.has(word.toLowerCase())) return NOT_A_BOUNDARY;
+    let next = end + 1;
+    while (next < text.length && isWhitespace(text.charCodeAt(next))) next++;
+    if (next === text.length) return UNDECIDED;
+    return startsLowercase(text, next) ? NOT_A_BOUNDARY : end; // "etc. and", "a.m. today"
+  }
+
+  /** Where a segment that would exceed `maxLength` is cut: the last whitespace within the limit, else the limit. */
+  private lengthSplit(): number {
+    const text = this.buffer;
+    for (let cut = this.maxLength; cut > 0; cut--) {
+      if (isWhitespace(text.charCodeAt(cut)) && !isBlank(text.slice(0, cut))) return cut;
+    }
+    const high = text.charCodeAt(this.maxLength - 1);
+    return high >= 0xd800 && high <= 0xdbff ? this.maxLength - 1 : this.maxLength; // never split a surrogate pair
+  }
+}
+
+/**
+ * Buffers a token stream into speakable segments: each ends at a boundary character (default `. , ? !`, as Rime
+ * buffers) followed by whitespace, and is emitted as soon as its end is certain.
+ *
+ * ```
+ * source: --a--b--c--d--e--|      a = 'Hi'   b = ', th'   c = 'ere. How'   d = ' are'   e = ' you?'
+ * result: -----x--y--------(z|)   x = 'Hi,'  y = ' there.'  z = ' How are you?'
+ * ```
+ * A period waits for the next word (`c`), to tell `etc. and` from `etc. Then`; whitespace after a boundary starts
+ * the next segment.
+ *
+ * Not split: decimals and thousands (`3.14`, `1,000`), URLs and e-mail addresses, ellipses, titles and initials
+ * (`Dr.`, `St.`, `e.g.`, `U.S.`), and any period followed by a lowercase word. Closing quotes and brackets stay
+ * with their sentence. Segments longer than `maxLength` are cut at the last whitespace within the limit.
+ *
+ * Nothing is lost: without `clear`, the segments concatenate to the input (whitespace at the very end excepted),
+ * and they do not depend on how the text was cut into tokens. No segment is empty or whitespace-only.
+ *
+ * `flush` emits what is held now; `clear` drops it; completion emits the rest. On a source error the held text is
+ * dropped and the error passed on unchanged.
+ *
+ * @example
+ * llmTokens$.pipe(sentences({ flush: endOfTurn$ })).subscribe(sentence => console.log(sentence));
+ *
+ * @throws RimeError (`invalid-options`) when `boundaries` or `maxLength` is invalid.
+ */
+export function sentences(config: SentencesConfig = {}): MonoTypeOperatorFunction<string> {
+  const input = { boundaries: config.boundaries, maxLength: config.maxLength };
+  const decoded = SentencesOptions.decode(input);
+  if (isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, sentencesFields, input));
+  const { boundaries, maxLength } = decoded.right;
+  return textStage(() => new SentenceSegmenter(boundaries, maxLength), config);
+}

@@ -1,0 +1,276 @@
+import fc from 'fast-check';
+import { EMPTY, Subject, from, lastValueFrom, of, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { RimeError } from '../../lib/errors';
+import { sentences } from '../../lib/text/sentences';
+import { llmTokens } from '../../lib/testing/llmTokens';
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+/** Segments of `tokens` pushed synchronously through `sentences(config)`. */
+function segment(tokens: readonly string[], config: Parameters<typeof sentences>[0] = {}): Promise<string[]> {
+  return lastValueFrom(from(tokens).pipe(sentences(config), toArray()));
+}
+
+describe('sentences()', () => {
+  describe('timing', () => {
+    it('emits a segment in the frame whose token completes it, even mid-token', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const source = cold('-a-b-|', { a: 'Hi', b: ', there' });
+        expectObservable(source.pipe(sentences())).toBe('---x-(y|)', { x: 'Hi,', y: ' there' });
+      });
+    });
+
+    it('holds a period until the next non-whitespace character arrives', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const source = cold('-a-b-c-d-|', { a: 'Hello.', b: ' ', c: '\n', d: 'World' });
+        expectObservable(source.pipe(sentences())).toBe('-------x-(y|)', { x: 'Hello.', y: ' \nWorld' });
+      });
+    });
+
+    it('emits "?", "!" and "," as soon as whitespace follows, without waiting for the next word', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const source = cold('-a-b-c-|', { a: 'Really?', b: ' Yes!', c: ' ' });
+        expectObservable(source.pipe(sentences())).toBe('---x-y-|', { x: 'Really?', y: ' Yes!' });
+      });
+    });
+
+    it('keeps a boundary at the end of a token undecided until the next token (3. vs 3.14)', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const source = cold('-a-b-c-|', { a: 'Pi is 3.', b: '14. Yes', c: ' it is.' });
+        expectObservable(source.pipe(sentences())).toBe('---x---(y|)', { x: 'Pi is 3.14.', y: ' Yes it is.' });
+      });
+    });
+
+    it('flush emits what is held at once; clear drops it', () => {
+      scheduler().run(({ cold, hot, expectObservable }) => {
+        const source = cold('-a--b--c--d-|', { a: 'one two', b: ' three', c: ' four', d: ' five.' });
+        const flush = hot('--f----------', { f: 0 });
+        const clear = hot('-------c-----', { c: 0 });
+        expectObservable(source.pipe(sentences({ flush, clear }))).toBe('--x---------(y|)', {
+          x: 'one two',
+          y: ' four five.',
+        });
+      });
+    });
+
+    it('flush on an empty or whitespace-only buffer emits nothing and keeps the whitespace', () => {
+      scheduler().run(({ cold, hot, expectObservable }) => {
+        const source = cold('-a--b-|', { a: 'Yes, ', b: 'no' });
+        const flush = hot('f-f----', { f: 0 });
+        expectObservable(source.pipe(sentences({ flush }))).toBe('-x----(y|)', { x: 'Yes,', y: ' no' });
+      });
+    });
+
+    it('a flush in the same frame as a token sees the token when the token was scheduled first', () => {
+      scheduler().run(({ hot, expectObservable }) => {
+        const source = hot('-a-|', { a: 'now' });
+        const flush = hot('-f--', { f: 0 });
+        expectObservable(source.pipe(sentences({ flush }))).toBe('-x-|', { x: 'now' });
+      });
+    });
+
+    it('on completion emits the remainder and drops trailing whitespace-only text', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold('-a-|', { a: 'no period' }).pipe(sentences())).toBe('---(x|)', { x: 'no period' });
+        expectObservable(cold('-a-|', { a: 'Done. \n ' }).pipe(sentences())).toBe('---(x|)', { x: 'Done.' });
+        expectObservable(cold('-a-|', { a: 'Done.' }).pipe(sentences())).toBe('---(x|)', { x: 'Done.' });
+      });
+    });
+
+    it('on a source error drops the held text and passes the very same error on', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const failure = new Error('llm stream broke');
+        const source = cold('-a-b-#', { a: 'Kept, ', b: 'dropped' }, failure);
+        expectObservable(source.pipe(sentences())).toBe('-x---#', { x: 'Kept,' }, failure);
+      });
+    });
+
+    it('an error from a control observable ends the stream with that error', () => {
+      scheduler().run(({ cold, hot, expectObservable }) => {
+        const failure = new Error('control broke');
+        const flush = hot('---#', undefined, failure);
+        expectObservable(cold('-a----|', { a: 'text' }).pipe(sentences({ flush }))).toBe('---#', undefined, failure);
+      });
+    });
+
+    it('unsubscribing releases the source and every control at once', () => {
+      scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const source = cold('-a-b-c-|', { a: 'One. ', b: 'Two', c: '. Three' });
+        const flush = hot('-------');
+        const clear = hot('-------');
+        expectObservable(source.pipe(sentences({ flush, clear })), '^--!').toBe('---');
+        expectSubscriptions(source.subscriptions).toBe('^--!');
+        expectSubscriptions(flush.subscriptions).toBe('^--!');
+        expectSubscriptions(clear.subscriptions).toBe('^--!');
+      });
+    });
+
+    it('releases the controls when the source completes or errors', () => {
+      scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const flush = hot('-----');
+        expectObservable(cold('--|').pipe(sentences({ flush }))).toBe('--|');
+        expectSubscriptions(flush.subscriptions).toBe('^-!');
+      });
+    });
+
+    it('controls that complete change nothing', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const source = cold('-a--|', { a: 'Hi there' });
+        expectObservable(source.pipe(sentences({ flush: EMPTY, clear: EMPTY }))).toBe('----(x|)', { x: 'Hi there' });
+      });
+    });
+
+    it('works with a synchronous source and synchronous controls', async () => {
+      await expect(lastValueFrom(of('A cat.', ' Then').pipe(sentences({ flush: of(0), clear: of(0) }), toArray()))).resolves.toEqual([
+        'A cat.',
+        ' Then',
+      ]);
+    });
+
+    it('each subscription has its own buffer', async () => {
+      const tokens = new Subject<string>();
+      const first: string[] = [];
+      const second: string[] = [];
+      const segmented = tokens.pipe(sentences());
+      segmented.subscribe((s) => first.push(s));
+      tokens.next('Only the first sees this');
+      segmented.subscribe((s) => second.push(s));
+      tokens.next('. Both see this. ');
+      tokens.complete();
+      expect(first).toEqual(['Only the first sees this.', ' Both see this.']);
+      expect(second).toEqual(['.', ' Both see this.']);
+    });
+  });
+
+  describe('rules', () => {
+    const table: [string, string[]][] = [
+      ['Hello there. How are you?', ['Hello there.', ' How are you?']],
+      ['It costs $29.99, or 3.14 each.', ['It costs $29.99,', ' or 3.14 each.']],
+      ['We sold 1,000 units. Then 2,500.', ['We sold 1,000 units.', ' Then 2,500.']],
+      ['Mr. and Mrs. Smith met Dr. Jones on St. James St. today.', ['Mr. and Mrs. Smith met Dr. Jones on St. James St. today.']],
+      ['Use a tool, e.g. a hammer, i.e. something hard.', ['Use a tool,', ' e.g. a hammer,', ' i.e. something hard.']],
+      ['Apples, pears, etc. and more. Then etc. Next one.', ['Apples,', ' pears,', ' etc. and more.', ' Then etc.', ' Next one.']],
+      ['She moved to the U.S. in 1999. It was cold.', ['She moved to the U.S. in 1999.', ' It was cold.']],
+      ['J. R. R. Tolkien wrote it.', ['J. R. R. Tolkien wrote it.']],
+      ['Open at 9 a.m. sharp. Close at 5 p.m. Bye.', ['Open at 9 a.m. sharp.', ' Close at 5 p.m. Bye.']],
+      ['Wait... what? Well… fine.', ['Wait... what?', ' Well… fine.']],
+      ['He said "Stop." Then he left.', ['He said "Stop."', ' Then he left.']],
+      ["(This is an aside.) And 'quoted!' text.", ['(This is an aside.)', " And 'quoted!'", ' text.']],
+      ['She said “Hi.” He smiled.', ['She said “Hi.”', ' He smiled.']],
+      ['Visit https://example.com/a.b?x=1,2 or mail a.b@c.co.uk today.', ['Visit https://example.com/a.b?x=1,2 or mail a.b@c.co.uk today.']],
+      ['What?! No way!! Really?', ['What?!', ' No way!!', ' Really?']],
+      ['Line one.\nLine two.\n\nLine three.', ['Line one.', '\nLine two.', '\n\nLine three.']],
+      ['Chapter 3. The end.', ['Chapter 3.', ' The end.']],
+      ['  Leading space. ', ['  Leading space.']],
+      ['Ünïcode sentence. Élan vital.', ['Ünïcode sentence.', ' Élan vital.']],
+      ['Ends with a number 42. 7 more.', ['Ends with a number 42.', ' 7 more.']],
+    ];
+
+    it.each(table)('%j', async (text, expected) => {
+      await expect(segment(llmTokens(text, { seed: 11 }))).resolves.toEqual(expected);
+      await expect(segment([text])).resolves.toEqual(expected);
+    });
+
+    it('takes custom boundaries, e.g. sentence ends only', async () => {
+      await expect(segment(['One, two. Three; four! Five'], { boundaries: '.!' })).resolves.toEqual([
+        'One, two.',
+        ' Three; four!',
+        ' Five',
+      ]);
+      await expect(segment(['One; two. Three'], { boundaries: ';' })).resolves.toEqual(['One;', ' two. Three']);
+    });
+
+    it('cuts a segment longer than maxLength at the last whitespace within the limit', async () => {
+      await expect(segment(['aaaa bbbb cccc dddd.'], { maxLength: 10 })).resolves.toEqual(['aaaa bbbb', ' cccc', ' dddd.']);
+      await expect(segment(['aaaa bbbb cccc. D'], { maxLength: 10 })).resolves.toEqual(['aaaa bbbb', ' cccc.', ' D']);
+    });
+
+    it('hard-cuts text with no whitespace at maxLength, never inside a surrogate pair', async () => {
+      await expect(segment(['abcdefghijkl'], { maxLength: 5 })).resolves.toEqual(['abcde', 'fghij', 'kl']);
+      await expect(segment(['abcd😀efgh'], { maxLength: 5 })).resolves.toEqual(['abcd', '😀efg', 'h']);
+    });
+
+    it('cuts long text as it streams in, without waiting for a boundary', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const source = cold('-a-b-c-|', { a: 'one two ', b: 'three four ', c: 'five' });
+        expectObservable(source.pipe(sentences({ maxLength: 12 }))).toBe('---x-y-(z|)', {
+          x: 'one two',
+          y: ' three four',
+          z: ' five',
+        });
+      });
+    });
+
+    it('rejects invalid configuration with every problem named', () => {
+      expect(() => sentences({ maxLength: 0 })).toThrow(RimeError);
+      expect(() => sentences({ maxLength: 1.5, boundaries: 'ab' })).toThrow(/maxLength must be an integer of at least 2, got 1.5/);
+      expect(() => sentences({ maxLength: 1.5, boundaries: 'ab' })).toThrow(/boundaries must be a non-empty string of punctuation/);
+      expect(() => sentences({ boundaries: '. ' })).toThrow(/boundaries must be/);
+    });
+  });
+
+  describe('properties', () => {
+    const alphabet = ['a', 'B', 'é', '1', ' ', '\n', '.', ',', '?', '!', '"', ')', 'Dr', 'e.g', '...', 'x'];
+    const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 80 }).map((parts) => parts.join(''));
+    const cuts = fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 20 });
+    const tokenize = (input: string, sizes: number[]) => {
+      const tokens: string[] = [];
+      for (let start = 0, i = 0; start < input.length; i++) {
+        const size = sizes[i % sizes.length] ?? 1;
+        tokens.push(input.slice(start, start + size));
+        start += size;
+      }
+      return tokens;
+    };
+    const config = fc.record({ maxLength: fc.integer({ min: 2, max: 40 }) });
+
+    it('loses nothing: segments concatenate to the input, minus whitespace at the very end', async () => {
+      await fc.assert(
+        fc.asyncProperty(text, cuts, config, async (input, sizes, options) => {
+          const joined = (await segment(tokenize(input, sizes), options)).join('');
+          expect(input.startsWith(joined)).toBe(true);
+          expect(input.slice(joined.length).trim()).toBe('');
+        }),
+      );
+    });
+
+    it('does not depend on how the text was cut into tokens', async () => {
+      await fc.assert(
+        fc.asyncProperty(text, cuts, cuts, config, async (input, first, second, options) => {
+          expect(await segment(tokenize(input, first), options)).toEqual(await segment(tokenize(input, second), options));
+        }),
+      );
+    });
+
+    it('never emits an empty or whitespace-only segment, nor one over maxLength', async () => {
+      await fc.assert(
+        fc.asyncProperty(text, cuts, config, async (input, sizes, options) => {
+          for (const piece of await segment(tokenize(input, sizes), options)) {
+            expect(piece.trim()).not.toBe('');
+            expect(piece.length).toBeLessThanOrEqual(options.maxLength);
+          }
+        }),
+      );
+    });
+
+    it('loses nothing with flushes at random moments either', async () => {
+      await fc.assert(
+        fc.asyncProperty(text, cuts, fc.array(fc.boolean(), { minLength: 1 }), async (input, sizes, flushAfter) => {
+          const tokens = new Subject<string>();
+          const flush = new Subject<void>();
+          const emitted: string[] = [];
+          tokens.pipe(sentences({ flush })).subscribe((piece) => emitted.push(piece));
+          tokenize(input, sizes).forEach((token, index) => {
+            tokens.next(token);
+            if (flushAfter[index % flushAfter.length] === true) flush.next();
+          });
+          tokens.complete();
+          const joined = emitted.join('');
+          expect(input.startsWith(joined)).toBe(true);
+          expect(input.slice(joined.length).trim()).toBe('');
+        }),
+      );
+    });
+  });
+});
