@@ -46,10 +46,10 @@ export class RimeError extends Error {
   override readonly name = 'RimeError';
   readonly kind: RimeErrorKind;
   readonly retryable: boolean;
-  readonly status?: number;
-  readonly closeCode?: number;
-  readonly reason?: string;
-  readonly issues?: readonly string[];
+  declare readonly status?: number;
+  declare readonly closeCode?: number;
+  declare readonly reason?: string;
+  declare readonly issues?: readonly string[];
 
   constructor(kind: RimeErrorKind, message: string, details: RimeErrorDetails = {}) {
     super(message);

@@ -89,13 +89,13 @@ class SentenceSegmenter implements TextStage {
       const end = this.nextBoundary();
       if (end !== UNDECIDED && end <= this.maxLength) this.emitUpTo(end, emit);
       else if (end !== UNDECIDED || (this.scanned >= this.maxLength && this.buffer.length > this.maxLength))
-        this.emitUpTo(this.lengthSplit(), emit);
+        this.cutLong(emit);
       else return;
     }
   }
 
   flush(emit: Emit): void {
-    while (this.buffer.length > this.maxLength) this.emitUpTo(this.lengthSplit(), emit);
+    while (this.buffer.length > this.maxLength) this.cutLong(emit);
     if (!isBlank(this.buffer)) this.emitUpTo(this.buffer.length, emit);
   }
 
@@ -150,14 +150,24 @@ class SentenceSegmenter implements TextStage {
     return startsLowercase(text, next) ? NOT_A_BOUNDARY : end; // "etc. and", "a.m. today"
   }
 
-  /** Where a segment that would exceed `maxLength` is cut: the last whitespace within the limit, else the limit. */
-  private lengthSplit(): number {
+  /**
+   * Emits the head of a buffer that would make a segment longer than `maxLength`: up to the last whitespace within
+   * the limit, else exactly the limit (never inside a surrogate pair). Leading whitespace that leaves no room for
+   * text within the limit is dropped: emitting it would make a whitespace-only segment.
+   */
+  private cutLong(emit: Emit): void {
     const text = this.buffer;
-    for (let cut = this.maxLength; cut > 0; cut--) {
-      if (isWhitespace(text.charCodeAt(cut)) && !isBlank(text.slice(0, cut))) return cut;
+    const firstText = text.search(/\S/);
+    if (firstText === -1 || firstText >= this.maxLength - 1) {
+      this.buffer = firstText === -1 ? '' : text.slice(firstText);
+      this.scanned = 0;
+      return;
+    }
+    for (let cut = this.maxLength; cut > firstText; cut--) {
+      if (isWhitespace(text.charCodeAt(cut))) return this.emitUpTo(cut, emit);
     }
     const high = text.charCodeAt(this.maxLength - 1);
-    return high >= 0xd800 && high <= 0xdbff ? this.maxLength - 1 : this.maxLength; // never split a surrogate pair
+    this.emitUpTo(high >= 0xd800 && high <= 0xdbff ? this.maxLength - 1 : this.maxLength, emit);
   }
 }
 
@@ -176,8 +186,9 @@ class SentenceSegmenter implements TextStage {
  * (`Dr.`, `St.`, `e.g.`, `U.S.`), and any period followed by a lowercase word. Closing quotes and brackets stay
  * with their sentence. Segments longer than `maxLength` are cut at the last whitespace within the limit.
  *
- * Nothing is lost: without `clear`, the segments concatenate to the input (whitespace at the very end excepted),
- * and they do not depend on how the text was cut into tokens. No segment is empty or whitespace-only.
+ * Nothing is lost: without `clear`, the segments concatenate to the input (whitespace at the very end excepted, and
+ * a run of whitespace as long as `maxLength`, which could only make a blank segment), and they do not depend on how
+ * the text was cut into tokens. No segment is empty or whitespace-only.
  *
  * `flush` emits what is held now; `clear` drops it; completion emits the rest. On a source error the held text is
  * dropped and the error passed on unchanged.

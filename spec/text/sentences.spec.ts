@@ -191,6 +191,10 @@ describe('sentences()', () => {
       await expect(segment(['abcd😀efgh'], { maxLength: 5 })).resolves.toEqual(['abcd', '😀efg', 'h']);
     });
 
+    it('drops leading whitespace that leaves no room for text within maxLength', async () => {
+      await expect(segment(['Hi,' + ' '.repeat(12) + 'there friend'], { maxLength: 8 })).resolves.toEqual(['Hi,', 'there', ' friend']);
+    });
+
     it('cuts long text as it streams in, without waiting for a boundary', () => {
       scheduler().run(({ cold, expectObservable }) => {
         const source = cold('-a-b-c-|', { a: 'one two ', b: 'three four ', c: 'five' });
@@ -228,9 +232,20 @@ describe('sentences()', () => {
     it('loses nothing: segments concatenate to the input, minus whitespace at the very end', async () => {
       await fc.assert(
         fc.asyncProperty(text, cuts, config, async (input, sizes, options) => {
+          fc.pre(!new RegExp(`\\s{${options.maxLength - 1},}`).test(input));
           const joined = (await segment(tokenize(input, sizes), options)).join('');
           expect(input.startsWith(joined)).toBe(true);
           expect(input.slice(joined.length).trim()).toBe('');
+        }),
+      );
+    });
+
+    it('never loses or reorders text, even around whitespace runs as long as maxLength', async () => {
+      const spaced = fc.array(fc.constantFrom(...alphabet, '     ', '\n\n\n'), { maxLength: 60 }).map((parts) => parts.join(''));
+      await fc.assert(
+        fc.asyncProperty(spaced, cuts, config, async (input, sizes, options) => {
+          const joined = (await segment(tokenize(input, sizes), options)).join('');
+          expect(joined.replace(/\s/g, '')).toBe(input.replace(/\s/g, ''));
         }),
       );
     });
