@@ -22,7 +22,7 @@ describe('llmTokens()', () => {
 
   it('never splits a surrogate pair', () => {
     for (const token of llmTokens('😀'.repeat(50), { minLength: 1, maxLength: 3 })) {
-      expect(token).toBe(token.toWellFormed());
+      expect(token).not.toMatch(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/);
     }
   });
 
