@@ -61,6 +61,13 @@ function startsLowercase(text: string, index: number): boolean {
   return char !== char.toUpperCase() && char === char.toLowerCase();
 }
 
+/** A membership test for the boundary characters: a table lookup, since it runs once per input character. */
+function boundaryTest(boundaries: string): (code: number) => boolean {
+  const table = new Uint8Array(0x10000);
+  for (const char of boundaries) table[char.charCodeAt(0)] = 1;
+  return (code) => table[code] === 1;
+}
+
 function isBlank(text: string): boolean {
   return !/\S/.test(text);
 }
@@ -72,15 +79,10 @@ function isBlank(text: string): boolean {
 class SentenceSegmenter implements TextStage {
   private buffer = '';
   private scanned = 0;
-  private readonly isBoundary: (code: number) => boolean;
-
   constructor(
-    boundaries: string,
+    private readonly isBoundary: (code: number) => boolean,
     private readonly maxLength: number,
-  ) {
-    const codes = new Set(Array.from(boundaries, (char) => char.charCodeAt(0)));
-    this.isBoundary = (code) => codes.has(code);
-  }
+  ) {}
 
   write(token: string, emit: Emit): void {
     if (token === '') return;
@@ -203,5 +205,6 @@ export function sentences(config: SentencesConfig = {}): MonoTypeOperatorFunctio
   const decoded = SentencesOptions.decode(input);
   if (isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, sentencesFields, input));
   const { boundaries, maxLength } = decoded.right;
-  return textStage(() => new SentenceSegmenter(boundaries, maxLength), config);
+  const isBoundary = boundaryTest(boundaries);
+  return textStage(() => new SentenceSegmenter(isBoundary, maxLength), config);
 }
