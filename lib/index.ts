@@ -15,5 +15,6 @@ export {
 } from './options';
 export { VoiceCatalog, type Voice, voiceCatalog, knownModelIds, knownLanguages, catalogLanguage, voiceIssues } from './catalog';
 export { DEFAULT_BOUNDARIES, DEFAULT_MAX_LENGTH, SentencesOptions, type SentencesConfig, sentences } from './text/sentences';
-export { RIME_COMMANDS, type SafeTextOptions, neutralize, safeText } from './text/safety';
+export { type SafeTextOptions, neutralize, safeText } from './text/safety';
+export { PLAIN_COMMANDS, type PlainCommand } from './protocol/plain';
 export type { TextControls } from './text/textStage';

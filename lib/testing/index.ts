@@ -3,3 +3,4 @@
  * @packageDocumentation
  */
 export { LlmTokensOptions, llmTokens } from './llmTokens';
+export { type DecodedTestSpeech, TEST_VOICE_MS_PER_CHARACTER, decodeTestSpeech } from './testVoiceCodec';

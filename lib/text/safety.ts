@@ -1,9 +1,6 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { type Emit, type TextControls, type TextStage, textStage } from './textStage';
 
-/** The commands of Rime's plain websocket protocol, as the client itself sends them. */
-export const RIME_COMMANDS = ['<EOS>', '<FLUSH>', '<CLEAR>'] as const;
-
 const commandTags = /<(?:EOS|FLUSH|CLEAR)>/gi;
 const commandOrPauseTags = /<(?:EOS|FLUSH|CLEAR|\d+)>/gi;
 const commandNames = ['eos', 'flush', 'clear'];

@@ -1,0 +1,235 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RawData, WebSocket } from 'ws';
+import type { RimeQueryOptions } from '../options';
+import { RIME_BUFFER_BOUNDARIES, commandOf } from '../protocol/plain';
+import { createEncoder } from './encode';
+import type { ServerEvent } from './events';
+import type { ConnectionFault } from './faults';
+import type { Voice } from './voices/voice';
+
+/** Server-wide settings a connection obeys. */
+export interface ConnectionSettings {
+  /** Delay before the first audio of each utterance, emulating the service's time to first audio. */
+  readonly firstAudioMs: number;
+  /** Seconds spent producing each second of audio (0: as fast as possible). */
+  readonly realTimeFactor: number;
+  readonly idleTimeoutMs: number;
+  /** Longest text one synthesis may hold (Rime: 1000). */
+  readonly maxTextLength: number;
+  /** Largest binary frame sent; an odd size, so pcm arrives cut at odd byte boundaries as Rime cuts it. */
+  readonly frameBytes: number;
+}
+
+export interface ConnectionContext {
+  readonly id: number;
+  readonly socket: WebSocket;
+  readonly options: RimeQueryOptions;
+  readonly voice: Voice;
+  readonly settings: ConnectionSettings;
+  readonly fault: ConnectionFault | undefined;
+  readonly emit: (event: ServerEvent) => void;
+}
+
+/** Send-buffer size above which the server waits for the socket to drain: memory stays flat for slow clients. */
+const HIGH_WATER_BYTES = 256 * 1024;
+
+/** Close codes the server uses. */
+export const CLOSE = {
+  normal: 1000,
+  unsupportedData: 1003,
+  internalError: 1011,
+  goingAway: 1001,
+} as const;
+
+/** The end of the text Rime's bySentence mode may synthesize now: after the last `. , ? !` that ends a clause. */
+function bySentenceEnd(buffer: string): number {
+  for (let index = buffer.length - 1; index >= 0; index--) {
+    if (!RIME_BUFFER_BOUNDARIES.includes(buffer.charAt(index))) continue;
+    const next = buffer.charAt(index + 1);
+    if (next === '' || /\s/.test(next)) return index + 1;
+  }
+  return 0;
+}
+
+/**
+ * One client connection of the plain `/ws` protocol: buffers text by the connection's segment mode, runs the
+ * commands, synthesizes utterances one at a time in arrival order, and streams each as it is produced.
+ */
+export class PlainConnection {
+  private buffer = '';
+  private readonly utterances: string[] = [];
+  private speaking = false;
+  private endOfStream = false;
+  private closed = false;
+  private stalled = false;
+  private bytesSent = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly faultTimer: NodeJS.Timeout | undefined;
+  /** Aborted when the connection ends: cancels every pending delay. */
+  private readonly lifetime = new AbortController();
+  /** Settles when the connection ends: what a stalled sender waits for. */
+  private readonly end = new Promise<void>((resolve) => this.lifetime.signal.addEventListener('abort', () => resolve()));
+
+  constructor(private readonly context: ConnectionContext) {
+    const { socket, fault } = context;
+    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    socket.on('close', (code, reason) => this.ended(code, reason.toString()));
+    socket.on('error', () => {}); // a broken client socket is followed by 'close'; one client never disturbs the rest
+    this.restartIdleTimer();
+    const triggered = fault?.kind === 'slow' ? undefined : fault;
+    this.faultTimer = triggered?.afterMs === undefined ? undefined : setTimeout(() => this.strike(), triggered.afterMs);
+    if (triggered !== undefined && triggered.afterMs === undefined && triggered.afterBytes === undefined) {
+      queueMicrotask(() => this.strike());
+    }
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    this.restartIdleTimer();
+    if (isBinary) return this.close(CLOSE.unsupportedData, 'binary frames are not supported: send text');
+    const frame = data.toString();
+    if (this.endOfStream) return; // after <EOS> the connection only finishes what it has
+    const command = commandOf(frame);
+    if (command !== undefined) {
+      this.context.emit({ type: 'command', connection: this.context.id, command });
+      if (command === 'clear') {
+        this.buffer = '';
+        this.utterances.length = 0;
+        return;
+      }
+      this.enqueue(this.buffer.length);
+      if (command === 'eos') this.endOfStream = true;
+      return void this.speakAll();
+    }
+    this.context.emit({ type: 'text', connection: this.context.id, text: frame });
+    this.buffer += frame;
+    if (this.buffer.length > this.context.settings.maxTextLength && this.context.options.segment !== 'immediate') {
+      return this.close(CLOSE.internalError, '400: text is too long');
+    }
+    const segment = this.context.options.segment;
+    this.enqueue(segment === 'immediate' ? this.buffer.length : segment === 'bySentence' ? bySentenceEnd(this.buffer) : 0);
+    void this.speakAll();
+  }
+
+  /** Moves the first `end` characters of the buffer into the synthesis queue. */
+  private enqueue(end: number): void {
+    const text = this.buffer.slice(0, end);
+    this.buffer = this.buffer.slice(end);
+    if (text.trim() === '') return;
+    if (text.length > this.context.settings.maxTextLength) return this.close(CLOSE.internalError, '400: text is too long');
+    this.utterances.push(text);
+  }
+
+  /** Synthesizes queued utterances one at a time; closes after `<EOS>` once everything is sent. */
+  private async speakAll(): Promise<void> {
+    if (this.speaking) return;
+    this.speaking = true;
+    try {
+      for (let text = this.utterances.shift(); text !== undefined && !this.closed; text = this.utterances.shift()) {
+        await this.speak(text);
+      }
+    } catch {
+      return this.close(CLOSE.internalError, 'synthesis failed');
+    } finally {
+      this.speaking = false;
+    }
+    if (this.endOfStream && !this.closed) {
+      if (this.stalled) await this.end;
+      this.close(CLOSE.normal, '');
+    }
+  }
+
+  private async speak(text: string): Promise<void> {
+    const { options, voice, settings, id } = this.context;
+    this.context.emit({ type: 'synthesis', connection: id, text });
+    const encoder = await createEncoder(options.audioFormat, options.samplingRate);
+    let first = true;
+    for await (const samples of voice.synthesize({ ...options, text })) {
+      if (this.closed) break;
+      if (first) await this.delay(settings.firstAudioMs);
+      first = false;
+      const milliseconds = (samples.length / options.samplingRate) * 1000;
+      await this.send(encoder.encode(samples), milliseconds * settings.realTimeFactor);
+    }
+    if (!this.closed) await this.send(encoder.end(), 0);
+  }
+
+  /** Sends audio in frames of at most `frameBytes`, paced by `pacingMs` spread over them, honouring faults. */
+  private async send(bytes: Uint8Array, pacingMs: number): Promise<void> {
+    const { socket, settings, fault, emit, id } = this.context;
+    for (let start = 0; start < bytes.length && !this.closed; start += settings.frameBytes) {
+      let frame = bytes.subarray(start, start + settings.frameBytes);
+      await this.delay((pacingMs * frame.length) / bytes.length);
+      if (fault?.kind === 'slow') await this.delay((frame.length / fault.bytesPerSecond) * 1000);
+      if (this.stalled) await this.end;
+      if (this.closed) return;
+      const limit = fault !== undefined && 'afterBytes' in fault ? fault.afterBytes : undefined;
+      const striking = limit !== undefined && this.bytesSent + frame.length >= limit;
+      if (striking) frame = frame.subarray(0, limit - this.bytesSent);
+      if (frame.length > 0) {
+        const handedOver = new Promise<void>((resolve) => socket.send(frame, { binary: true }, () => resolve()));
+        this.bytesSent += frame.length;
+        emit({ type: 'audio', connection: id, bytes: frame.length });
+        if (socket.bufferedAmount > HIGH_WATER_BYTES) await handedOver;
+      }
+      if (striking) this.strike();
+    }
+  }
+
+  /** Applies the connection's fault (once). */
+  private strike(): void {
+    const { fault, socket, emit, id } = this.context;
+    if (fault === undefined || this.closed || this.stalled) return;
+    emit({ type: 'fault', connection: id, fault });
+    switch (fault.kind) {
+      case 'drop':
+        this.closed = true;
+        socket.terminate();
+        return;
+      case 'close':
+        return this.close(fault.code, fault.reason);
+      case 'stall':
+        this.stalled = true;
+        return;
+      case 'slow':
+        return;
+    }
+  }
+
+  private restartIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.speaking) this.restartIdleTimer();
+      else this.close(CLOSE.normal, 'idle timeout');
+    }, this.context.settings.idleTimeoutMs);
+  }
+
+  /** Resolves after `milliseconds`, or at once when the connection ends. */
+  private delay(milliseconds: number): Promise<void> {
+    if (milliseconds <= 0 || this.closed) return Promise.resolve();
+    return sleep(milliseconds, undefined, { signal: this.lifetime.signal }).catch(() => {});
+  }
+
+  /** Ends the connection from the server side with `code` and `reason`. */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+    this.context.socket.close(code, reason);
+  }
+
+  private ended(code: number, reason: string): void {
+    const by = this.closed ? 'server' : 'client';
+    this.closed = true;
+    this.release();
+    this.context.emit({ type: 'close', connection: this.context.id, code, reason, by });
+  }
+
+  private release(): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.faultTimer);
+    this.lifetime.abort();
+    this.utterances.length = 0;
+    this.buffer = '';
+  }
+}

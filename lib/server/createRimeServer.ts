@@ -1,0 +1,199 @@
+import { STATUS_CODES, type IncomingMessage, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as t from 'io-ts';
+import * as E from 'fp-ts/Either';
+import { type Observable, Subject } from 'rxjs';
+import { WebSocketServer } from 'ws';
+import { type FieldSet, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
+import { RimeError } from '../errors';
+import { decodeRimeQuery } from '../options';
+import { CLOSE, type ConnectionSettings, PlainConnection } from './connection';
+import type { ServerEvent } from './events';
+import { Fault, FaultQueue } from './faults';
+import { createTestVoice } from './voices/test';
+import type { Voice } from './voices/voice';
+
+/** How long `close()` lets clients answer the close frame before their sockets are destroyed. */
+const CLOSE_GRACE_MS = 500;
+
+const Port = described('an integer from 0 to 65535 (0: any free port)', isNumberIn(0, 65535, true));
+const Positive = described('an integer of at least 1', isNumberIn(1, Number.MAX_SAFE_INTEGER, true));
+const NonNegative = described('a number of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, false));
+const ApiKeys = described(
+  'a non-empty list of API keys (printable ASCII, no spaces)',
+  (u): u is readonly string[] => Array.isArray(u) && u.length > 0 && u.every((key) => typeof key === 'string' && /^[\x21-\x7e]+$/.test(key)),
+);
+const VoiceName = described('one of test, espeak', (u): u is 'test' | 'espeak' => u === 'test' || u === 'espeak');
+const Faults = described('a list of faults', (u): u is readonly Fault[] => Array.isArray(u) && u.every((fault) => Fault.is(fault)));
+
+const serverProps = {
+  host: withDefault(t.string, '127.0.0.1'),
+  port: withDefault(Port, 0),
+  voice: withDefault(VoiceName, 'test'),
+  firstAudioMs: withDefault(NonNegative, 0),
+  realTimeFactor: withDefault(NonNegative, 0),
+  maxConnections: withDefault(Positive, 1000),
+  idleTimeoutMs: withDefault(Positive, 30_000),
+  maxTextLength: withDefault(Positive, 1000),
+  maxFrameBytes: withDefault(Positive, 64 * 1024),
+  frameBytes: withDefault(Positive, 4095),
+  faults: withDefault(Faults, []),
+};
+
+/** Settings of the local server; every field has a default. */
+export const RimeServerOptions = t.exact(t.intersection([t.type(serverProps), t.partial({ apiKeys: ApiKeys })]));
+export type RimeServerOptions = t.TypeOf<typeof RimeServerOptions>;
+
+const serverFields: FieldSet = { codecs: { ...serverProps, apiKeys: ApiKeys }, secret: new Set(['apiKeys']) };
+
+export interface RimeServerConfig extends Partial<RimeServerOptions> {
+  /** Where the server's few log lines go (default: stderr). Never given an API key. */
+  readonly log?: (line: string) => void;
+}
+
+export interface RimeServer {
+  /** The `ws://host:port/ws` URL a client connects to. */
+  readonly url: string;
+  readonly port: number;
+  /** Everything the server observes, as it happens (hot; subscribe before connecting). */
+  readonly events: Observable<ServerEvent>;
+  /** Applies `fault` to the next `connections` connections (after faults queued earlier). */
+  inject(fault: Fault, connections?: number): void;
+  /** Connections open now. */
+  readonly connectionCount: number;
+  /** Ends every connection (1001), frees the port and releases the voice. */
+  close(): Promise<void>;
+}
+
+function decodeServerOptions(config: RimeServerConfig): RimeServerOptions {
+  const { log: _log, ...input } = config;
+  const decoded = RimeServerOptions.decode(input);
+  if (E.isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, serverFields, input));
+  return decoded.right;
+}
+
+async function createVoice(name: RimeServerOptions['voice']): Promise<Voice> {
+  if (name === 'test') return createTestVoice();
+  // Loaded only on demand: espeak-ng is GPL and must stay out of every other import graph.
+  const { createEspeakVoice } = require('./voices/espeak') as typeof import('./voices/espeak');
+  return createEspeakVoice();
+}
+
+/** Writes a plain-text HTTP refusal on an upgrade socket, as Rime answers a refused upgrade. */
+function refuse(socket: Duplex, status: number, body: string): void {
+  const payload = Buffer.from(body, 'utf8');
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${payload.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Rime's answer to the Authorization header, or undefined when the key is accepted. */
+function authFailure(request: IncomingMessage, apiKeys: readonly string[] | undefined): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return 'Missing Authorization header';
+  const key = /^Bearer\s*(.*)$/i.exec(header)?.[1]?.trim() ?? '';
+  if (key === '') return 'empty apikey';
+  if (apiKeys !== undefined && !apiKeys.includes(key)) return 'invalid api key';
+  return undefined;
+}
+
+/**
+ * Starts a local server that speaks Rime's plain websocket protocol (`/ws`), for tests, benchmarks and offline
+ * use: Rime's upgrade checks and plain-text refusals, the three commands, the three segment modes, the 1000-character
+ * limit, an idle timeout, a latency model and programmatic fault injection. Voices: `test` (deterministic,
+ * decodable with `decodeTestSpeech`) and `espeak` (real speech).
+ *
+ * @example
+ * const server = await createRimeServer({ port: 0 });
+ * // connect to server.url with `Authorization: Bearer anything`
+ * await server.close();
+ */
+export async function createRimeServer(config: RimeServerConfig = {}): Promise<RimeServer> {
+  const options = decodeServerOptions(config);
+  const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const voice = await createVoice(options.voice);
+  const events = new Subject<ServerEvent>();
+  const faults = new FaultQueue();
+  options.faults.forEach((fault) => faults.add(fault, 1));
+  const connections = new Set<PlainConnection>();
+  const settings: ConnectionSettings = options;
+  let nextId = 1;
+  if (options.apiKeys === undefined) log('rime-rx server: no apiKeys configured, accepting any non-empty API key');
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
+  const http = createServer((_request, response) => {
+    response.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Upgrade Required: connect with a websocket to /ws');
+  });
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 10_000;
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const answer = (status: number, body: string) => {
+      events.next({ type: 'refused', status, body });
+      refuse(socket, status, body);
+    };
+    const url = new URL(request.url ?? '/', 'ws://localhost');
+    const fault = faults.take();
+    if (fault?.kind === 'refuse') return answer(fault.status, fault.body);
+    if (url.pathname !== '/ws') return answer(404, 'Not Found');
+    const unauthorized = authFailure(request, options.apiKeys);
+    if (unauthorized !== undefined) return answer(401, unauthorized);
+    const query = decodeRimeQuery(url.searchParams);
+    if (E.isLeft(query)) return answer(400, (query.left.issues ?? [query.left.message]).join('; '));
+    if (connections.size >= options.maxConnections) return answer(429, 'Currently at websocket limit');
+    wss.handleUpgrade(request, socket, head, (websocket) => {
+      const id = nextId++;
+      const connection = new PlainConnection({
+        id,
+        socket: websocket,
+        options: query.right,
+        voice,
+        settings,
+        fault,
+        emit: (event) => events.next(event),
+      });
+      connections.add(connection);
+      websocket.on('close', () => connections.delete(connection));
+      events.next({ type: 'open', connection: id, options: query.right });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `ws://${host}:${port}/ws`,
+    port,
+    events: events.asObservable(),
+    get connectionCount() {
+      return connections.size;
+    },
+    inject(fault, count = 1) {
+      if (!Fault.is(fault)) throw RimeError.invalidOptions([`not a valid fault: ${JSON.stringify(fault)}`]);
+      faults.add(fault, count);
+    },
+    async close() {
+      const closed = [...wss.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));
+      for (const connection of connections) connection.close(CLOSE.goingAway, 'server shutting down');
+      const grace = new AbortController();
+      await Promise.race([Promise.all(closed), sleep(CLOSE_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})]);
+      grace.abort();
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      wss.close();
+      await voice.close();
+      events.complete();
+    },
+  };
+}

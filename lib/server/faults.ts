@@ -1,0 +1,49 @@
+import * as t from 'io-ts';
+import { described, isNumberIn } from '../codecs';
+
+const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
+const HttpError = described('an HTTP error status from 400 to 599', isNumberIn(400, 599, true));
+const CloseCode = described('a close code from 1000 to 4999 (not 1004-1006, 1015)', (u): u is number =>
+  isNumberIn(1000, 4999, true)(u) && ![1004, 1005, 1006, 1015].includes(u),
+);
+const Rate = described('a number of bytes per second greater than 0', (u): u is number => isNumberIn(0, Infinity, false)(u) && u > 0);
+
+/** When a connection fault strikes: after this many audio bytes were sent, or this long after the upgrade; else at once. */
+const Trigger = t.partial({ afterBytes: Count, afterMs: Count });
+
+/**
+ * Faults the local server can inject, for tests of what a client does when Rime misbehaves. Programmatic only:
+ * nothing a client sends can trigger one.
+ */
+export const Fault = t.union([
+  /** Refuse the upgrade with this status and plain-text body. */
+  t.type({ kind: t.literal('refuse'), status: HttpError, body: t.string }),
+  /** Destroy the TCP socket without a close frame (the client sees 1006). */
+  t.intersection([t.type({ kind: t.literal('drop') }), Trigger]),
+  /** Close with this code and reason. */
+  t.intersection([t.type({ kind: t.literal('close'), code: CloseCode, reason: t.string }), Trigger]),
+  /** Stop sending anything (audio, close) but keep the socket open. */
+  t.intersection([t.type({ kind: t.literal('stall') }), Trigger]),
+  /** Send audio no faster than this. */
+  t.type({ kind: t.literal('slow'), bytesPerSecond: Rate }),
+]);
+export type Fault = t.TypeOf<typeof Fault>;
+export type ConnectionFault = Exclude<Fault, { kind: 'refuse' }>;
+
+/** Faults waiting for the next connections, each for a number of them, first in first out. */
+export class FaultQueue {
+  private readonly pending: { fault: Fault; remaining: number }[] = [];
+
+  add(fault: Fault, connections: number): void {
+    if (connections > 0) this.pending.push({ fault, remaining: connections });
+  }
+
+  /** The fault for the next connection, if any; consumes one use of it. */
+  take(): Fault | undefined {
+    const head = this.pending[0];
+    if (head === undefined) return undefined;
+    head.remaining--;
+    if (head.remaining === 0) this.pending.shift();
+    return head.fault;
+  }
+}
