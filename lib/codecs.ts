@@ -59,3 +59,8 @@ export function fieldIssues(errors: t.Errors, fields: FieldSet, input: Readonly<
 export function isRecord(u: unknown): u is Readonly<Record<string, unknown>> {
   return typeof u === 'object' && u !== null && !Array.isArray(u);
 }
+
+/** A number written as text (`"16000"`, `"1.5"`), or the text itself when it is not one, so errors can quote it. */
+export function numberFromText(text: string): unknown {
+  return /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(text) ? Number(text) : text;
+}

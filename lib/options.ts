@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { pipe as flow } from 'fp-ts/function';
 import { catalogLanguage, knownLanguages, knownModelIds, languageAliases, voiceIssues } from './catalog';
-import { type FieldSet, described, fieldIssues, isNumberIn, isRecord, showValue, withDefault } from './codecs';
+import { type FieldSet, described, fieldIssues, isNumberIn, isRecord, numberFromText, showValue, withDefault } from './codecs';
 import { RimeError } from './errors';
 import { nearest } from './nearest';
 
@@ -61,7 +61,7 @@ const ApiKey = described(
 /** How a query-string value becomes the value its codec expects. */
 type FromQuery = (value: string) => unknown;
 const asString: FromQuery = (value) => value;
-const asNumber: FromQuery = (value) => (/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value) ? Number(value) : value);
+const asNumber: FromQuery = numberFromText;
 const asFlag: FromQuery = (value) => {
   const lower = value.toLowerCase();
   return lower === 'true' ? true : lower === 'false' ? false : value;

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type CliIo, serve } from './serve';
 
 const usage = `Usage: rime-rx <command> [options]
 
 Streaming text to streaming speech through Rime's websocket TTS API.
 
+Commands:
+  serve           run the local Rime-compatible server (rime-rx serve --help)
+
 Options:
   -h, --help      show this help
   -v, --version   print the version
-
-Commands arrive with the CLI work: speak (text to an audio file) and serve (the local Rime-compatible server).
 `;
 
 function version(): string {
@@ -19,9 +21,11 @@ function version(): string {
   return typeof manifest === 'object' && manifest !== null && 'version' in manifest ? String(manifest.version) : 'unknown';
 }
 
-/** Runs the CLI with `args` (without `node` and the script), returning the exit code. */
-export function main(args: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const [first] = args;
+/** Runs the CLI with `args` (without `node` and the script), resolving with the exit code. */
+export async function main(args: readonly string[], io: CliIo): Promise<number> {
+  const { out, err } = io;
+  const [first, ...rest] = args;
+  if (first === 'serve') return serve(rest, io);
   if (first === undefined || first === '-h' || first === '--help') {
     (first === undefined ? err : out).write(usage);
     return first === undefined ? 2 : 0;
@@ -34,4 +38,8 @@ export function main(args: readonly string[], out: NodeJS.WritableStream, err: N
   return 2;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2), process.stdout, process.stderr);
+if (require.main === module) {
+  void main(process.argv.slice(2), { out: process.stdout, err: process.stderr, signals: process }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import { open, refusal, speak } from '../support/wsClient';
+import { runCli } from './main.spec';
+
+const pcm = { speaker: 'cove', audioFormat: 'pcm' } as const;
+
+/** Resolves with the first line written to the captured stdout. */
+async function firstLine(output: () => { out: string }): Promise<string> {
+  for (let waited = 0; waited < 5000; waited += 10) {
+    const line = output().out.split('\n')[0];
+    if (line !== undefined && output().out.includes('\n')) return line;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no output');
+}
+
+describe('rime-rx serve', () => {
+  it('prints the URL, serves, and stops cleanly on SIGTERM', async () => {
+    const signals = new EventEmitter();
+    const { code, output } = runCli(['serve', '--port', '0', '--voice', 'test', '--key', 'k1', '--key', 'k2'], signals);
+    const url = await firstLine(output);
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    await expect(refusal(url, pcm, { Authorization: 'Bearer other' })).resolves.toEqual({ status: 401, body: 'invalid api key' });
+    const session = await open(url, pcm, 'k2');
+    await speak(session, ['Served.']);
+    expect(decodeTestSpeech(session.audio()).text).toBe('Served.');
+    signals.emit('SIGTERM');
+    await expect(code).resolves.toBe(0);
+    expect(output().err).toContain('rime-rx serve: stopped');
+  });
+
+  it('rejects bad flags with exit 2 and a message naming them', async () => {
+    const bad = runCli(['serve', '--port', 'eighty', '--voice', 'robot']);
+    await expect(bad.code).resolves.toBe(2);
+    expect(bad.output().err).toMatch(/port must be an integer from 0 to 65535 \(0: any free port\), got "eighty"[\s\S]*voice must be one of test, espeak, got "robot"/);
+    const unknown = runCli(['serve', '--colour', 'blue']);
+    await expect(unknown.code).resolves.toBe(2);
+    expect(unknown.output().err).toMatch(/^rime-rx serve: Unknown option '--colour'/);
+  });
+
+  it('--help lists every option', async () => {
+    const help = runCli(['serve', '--help']);
+    await expect(help.code).resolves.toBe(0);
+    for (const flag of ['--port', '--host', '--voice', '--key', '--first-audio-ms', '--real-time-factor', '--max-connections', '--idle-timeout-ms']) {
+      expect(help.output().out).toContain(flag);
+    }
+  });
+
+  it('runs as a process from the build and exits 0 on SIGINT', async () => {
+    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--voice', 'test'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const [url] = (await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value.split('\n');
+    const session = await open(url, pcm);
+    await speak(session, ['From a process.']);
+    expect(decodeTestSpeech(session.audio()).text).toBe('From a process.');
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    await expect(exited).resolves.toBe(0);
+  });
+});
