@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BenchOptions, type Section, machine } from './harness';
 import { benchSentences } from './sentences';
+import { benchServer } from './server';
 
-const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [benchSentences];
+const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [benchSentences, benchServer];
 
 async function main(args: readonly string[]): Promise<void> {
   const options: BenchOptions = { quick: args.includes('--quick') };

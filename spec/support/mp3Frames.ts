@@ -1,0 +1,42 @@
+/** MPEG audio Layer III frame headers, parsed independently of the encoder, to check mp3 output. */
+export interface FrameHeader {
+  readonly samplingRate: number;
+  readonly length: number;
+  readonly samples: number;
+  readonly mono: boolean;
+}
+
+const LAYER_3_KILOBITS = {
+  mpeg1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+  mpeg2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+};
+/** By the header's two version bits: 0 MPEG-2.5, 1 reserved, 2 MPEG-2, 3 MPEG-1. */
+const SAMPLING_RATES = [[11025, 12000, 8000], [], [22050, 24000, 16000], [44100, 48000, 32000]];
+
+/** The MPEG Layer III frame header at `offset`, or undefined if there is none. */
+export function frameHeaderAt(bytes: Uint8Array, offset: number): FrameHeader | undefined {
+  const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = bytes.subarray(offset, offset + 4);
+  const version = (b1 >> 3) & 3;
+  const isLayer3 = ((b1 >> 1) & 3) === 1;
+  if (b0 !== 0xff || (b1 & 0xe0) !== 0xe0 || version === 1 || !isLayer3) return undefined;
+  const mpeg1 = version === 3;
+  const kilobits = (mpeg1 ? LAYER_3_KILOBITS.mpeg1 : LAYER_3_KILOBITS.mpeg2)[b2 >> 4];
+  const samplingRate = SAMPLING_RATES[version]?.[(b2 >> 2) & 3];
+  if (!kilobits || !samplingRate) return undefined;
+  const padding = (b2 >> 1) & 1;
+  const length = Math.floor(((mpeg1 ? 144 : 72) * kilobits * 1000) / samplingRate) + padding;
+  return { samplingRate, length, samples: mpeg1 ? 1152 : 576, mono: b3 >> 6 === 3 };
+}
+
+/** Every frame of `bytes`, which must be frames back to back and nothing else. */
+export function framesOf(bytes: Uint8Array): FrameHeader[] {
+  const frames: FrameHeader[] = [];
+  for (let offset = 0; offset < bytes.length; ) {
+    const header = frameHeaderAt(bytes, offset);
+    if (!header) throw new Error(`no frame header at byte ${offset} of ${bytes.length}`);
+    frames.push(header);
+    offset += header.length;
+  }
+  return frames;
+}
+
