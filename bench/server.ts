@@ -66,7 +66,7 @@ export async function benchServer(options: BenchOptions): Promise<Section> {
     await synthesisSpeed(voice, sentences.slice(0, 3));
     const speed = await synthesisSpeed(voice, sentences);
     speedRows.push(
-      `| ${voice.name} | ${format.int(speed.charactersPerSecond)} | ${format.fixed(speed.msPerSentence, 2)} | ${format.fixed(speed.realTimeFactor, 4)} |`,
+      `| ${voice.name} | ${format.int(speed.charactersPerSecond)} | ${format.fixed(speed.msPerSentence, 2)} | ${speed.realTimeFactor.toPrecision(2)} |`,
     );
     await voice.close();
   }

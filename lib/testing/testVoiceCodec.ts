@@ -31,9 +31,16 @@ export function utteranceStart(): Int16Array {
   return block;
 }
 
-/** The block that speaks `character` (one code point). */
+/** Blocks already made, by code point, length and rate: the voice is deterministic, so they can be reused. */
+const blocks = new Map<string, Int16Array>();
+
+/** The block that speaks `character` (one code point). Callers must not modify it: it is shared. */
 export function characterBlock(character: string, blockLength: number, samplingRate: number): Int16Array {
   const codePoint = character.codePointAt(0) ?? 0;
+  const key = `${codePoint}:${blockLength}:${samplingRate}`;
+  const known = blocks.get(key);
+  if (known !== undefined) return known;
+  if (blocks.size > 10_000) blocks.clear();
   const block = new Int16Array(blockLength);
   block[0] = CHARACTER_MARKER;
   block[1] = codePoint >>> 11;
@@ -43,6 +50,7 @@ export function characterBlock(character: string, blockLength: number, samplingR
   for (let index = HEADER; index < blockLength; index++) {
     block[index] = Math.round(6000 * Math.sin((2 * Math.PI * frequency * index) / samplingRate));
   }
+  blocks.set(key, block);
   return block;
 }
 

@@ -2,13 +2,17 @@ import type { AudioFormat } from '../../options';
 import type { Encoder } from './encoder';
 import { createMp3Encoder } from './mp3';
 
+const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** pcm: 16-bit signed little-endian mono, whatever the platform's byte order. Every call returns fresh bytes. */
 export function createPcmEncoder(): Encoder {
   return {
     encode(samples) {
-      const bytes = new Uint8Array(samples.length * 2);
-      const view = new DataView(bytes.buffer);
-      for (let index = 0; index < samples.length; index++) view.setInt16(index * 2, samples[index] ?? 0, true);
+      const bytes = new Uint8Array(samples.buffer.slice(samples.byteOffset, samples.byteOffset + samples.byteLength));
+      if (!littleEndian) {
+        const view = new DataView(bytes.buffer);
+        for (let index = 0; index < samples.length; index++) view.setInt16(index * 2, samples[index] ?? 0, true);
+      }
       return bytes;
     },
     end: () => new Uint8Array(0),
