@@ -4,3 +4,4 @@
  */
 export { LlmTokensOptions, llmTokens } from './llmTokens';
 export { type DecodedTestSpeech, TEST_VOICE_MS_PER_CHARACTER, decodeTestSpeech } from './testVoiceCodec';
+export { FakeConnection, FakeTransport, type SentFrame } from './fakeTransport';

@@ -40,7 +40,7 @@ export function unfinishedTagStart(text: string): number {
 }
 
 /** Neutralises commands across token boundaries by holding back an unfinished tag until it is decided. */
-class CommandNeutralizer implements TextStage {
+export class CommandNeutralizer implements TextStage {
   private held = '';
 
   constructor(private readonly options: SafeTextOptions) {}

@@ -76,7 +76,7 @@ function isBlank(text: string): boolean {
  * The segmentation rules, applied incrementally. `buffer` holds text not yet emitted; `scanned` is where the search
  * for the next boundary resumes, so every character is examined a bounded number of times (linear time).
  */
-class SentenceSegmenter implements TextStage {
+export class SentenceSegmenter implements TextStage {
   private buffer = '';
   private scanned = 0;
   constructor(
@@ -201,10 +201,18 @@ class SentenceSegmenter implements TextStage {
  * @throws RimeError (`invalid-options`) when `boundaries` or `maxLength` is invalid.
  */
 export function sentences(config: SentencesConfig = {}): MonoTypeOperatorFunction<string> {
+  return textStage(segmenterFactory(config), config);
+}
+
+/**
+ * Validates the segmentation options once and returns a factory of fresh segmenters (one per subscription).
+ * @throws RimeError (`invalid-options`)
+ */
+export function segmenterFactory(config: Partial<SentencesOptions>): () => TextStage {
   const input = { boundaries: config.boundaries, maxLength: config.maxLength };
   const decoded = SentencesOptions.decode(input);
   if (isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, sentencesFields, input));
   const { boundaries, maxLength } = decoded.right;
   const isBoundary = boundaryTest(boundaries);
-  return textStage(() => new SentenceSegmenter(isBoundary, maxLength), config);
+  return () => new SentenceSegmenter(isBoundary, maxLength);
 }

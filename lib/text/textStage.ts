@@ -1,4 +1,5 @@
-import { type MonoTypeOperatorFunction, type ObservableInput, Observable, Subscription, from } from 'rxjs';
+import { type MonoTypeOperatorFunction, type ObservableInput, type OperatorFunction, Observable, Subscription, from } from 'rxjs';
+import { RimeError } from '../errors';
 
 /** Hands a piece of text downstream. */
 export type Emit = (text: string) => void;
@@ -26,35 +27,91 @@ export interface TextControls {
   readonly clear?: ObservableInput<unknown>;
 }
 
+/** Values a stage operator emits after the text a control released, and after the source completed. */
+export interface StageMarkers<T> {
+  readonly flush?: T;
+  readonly clear?: T;
+  readonly end?: T;
+}
+
 /**
- * Runs a fresh {@link TextStage} per subscription over the source and the control observables.
+ * Runs a fresh {@link TextStage} per subscription over the source and the control observables, emitting each piece
+ * of text through `wrap` and, when given, a marker after a flush, a clear and the end of the source.
  *
  * Written as a plain `Observable` rather than a composition of `merge`/`scan`, because this sits on the per-token
  * hot path (millions of tokens a second) and a composition would allocate an event object per token. Controls are
- * subscribed before the source so a synchronous source still sees them.
+ * subscribed before the source so a synchronous source still sees them. A token that is not a string (a JavaScript
+ * caller's mistake) ends the stream with an `invalid-options` RimeError.
  */
-export function textStage(createStage: () => TextStage, controls: TextControls): MonoTypeOperatorFunction<string> {
+export function stageOperator<T>(
+  createStage: () => TextStage,
+  controls: TextControls,
+  wrap: (text: string) => T,
+  markers: StageMarkers<T> = {},
+): OperatorFunction<string, T> {
   return (source) =>
-    new Observable<string>((subscriber) => {
+    new Observable<T>((subscriber) => {
       const stage = createStage();
-      const emit: Emit = (text) => subscriber.next(text);
+      const emit: Emit = (text) => subscriber.next(wrap(text));
+      const mark = (marker: T | undefined) => {
+        if (marker !== undefined) subscriber.next(marker);
+      };
       const subscriptions = new Subscription();
       const listen = (control: ObservableInput<unknown> | undefined, act: () => void): void => {
         if (control === undefined) return;
         subscriptions.add(from(control).subscribe({ next: act, error: (error: unknown) => subscriber.error(error) }));
       };
-      listen(controls.clear, () => stage.clear());
-      listen(controls.flush, () => stage.flush(emit));
+      listen(controls.clear, () => {
+        stage.clear();
+        mark(markers.clear);
+      });
+      listen(controls.flush, () => {
+        stage.flush(emit);
+        mark(markers.flush);
+      });
       subscriptions.add(
         source.subscribe({
-          next: (token) => stage.write(token, emit),
+          next: (token: unknown) => {
+            if (typeof token === 'string') stage.write(token, emit);
+            else subscriber.error(RimeError.invalidOptions([`the text source must emit strings, got ${kindOf(token)}`]));
+          },
           error: (error: unknown) => subscriber.error(error),
           complete: () => {
             stage.end(emit);
+            mark(markers.end);
             subscriber.complete();
           },
         }),
       );
       return subscriptions;
     });
+}
+
+/** {@link stageOperator} for plain text out. */
+export function textStage(createStage: () => TextStage, controls: TextControls): MonoTypeOperatorFunction<string> {
+  return stageOperator(createStage, controls, (text) => text);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
+/** `first` then `second`: what `first` releases is written to `second`; flush and end pass through both in order. */
+export function chainStages(first: TextStage, second: TextStage): TextStage {
+  return {
+    write: (token, emit) => first.write(token, (text) => second.write(text, emit)),
+    flush: (emit) => {
+      first.flush((text) => second.write(text, emit));
+      second.flush(emit);
+    },
+    clear: () => {
+      first.clear();
+      second.clear();
+    },
+    end: (emit) => {
+      first.end((text) => second.write(text, emit));
+      second.end(emit);
+    },
+  };
 }

@@ -1,0 +1,83 @@
+import { Observable, type Subscriber, asyncScheduler } from 'rxjs';
+import type { RimeError } from '../errors';
+import type { ConnectRequest, Transport, TransportEvent } from '../transport/transport';
+
+/** A frame the client sent, with the scheduler's time (virtual time under `TestScheduler.run`). */
+export interface SentFrame {
+  readonly time: number;
+  readonly frame: string;
+}
+
+/** One connection the client opened on a {@link FakeTransport}: the test plays the server's part. */
+export class FakeConnection {
+  readonly sent: SentFrame[] = [];
+  /** Set when the client closed the connection (unsubscribed), with the scheduler's time. */
+  closedByClientAt: number | undefined;
+  /** Whether the test (as the server) has closed or failed the connection. */
+  endedByServer = false;
+
+  constructor(
+    readonly index: number,
+    readonly request: ConnectRequest,
+    private readonly subscriber: Subscriber<TransportEvent>,
+  ) {}
+
+  /** The text frames sent, in order. */
+  get frames(): string[] {
+    return this.sent.map((entry) => entry.frame);
+  }
+
+  /** Completes the upgrade. */
+  open(): void {
+    this.subscriber.next({
+      type: 'open',
+      send: (frame) => {
+        if (this.closedByClientAt === undefined) this.sent.push({ time: asyncScheduler.now(), frame });
+      },
+    });
+  }
+
+  /** Sends audio bytes to the client (a string is sent as its UTF-8 bytes, handy in marble tests). */
+  audio(bytes: Uint8Array | string): void {
+    this.subscriber.next({ type: 'audio', bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes });
+  }
+
+  /** Closes the connection from the server side. */
+  close(code = 1000, reason = ''): void {
+    this.endedByServer = true;
+    this.subscriber.next({ type: 'close', code, reason });
+    this.subscriber.complete();
+  }
+
+  /** Fails the connection before it opened (a refused upgrade, a connection error). */
+  fail(error: RimeError): void {
+    this.endedByServer = true;
+    this.subscriber.error(error);
+  }
+}
+
+/**
+ * A transport with no network, for marble tests of pipelines that use `rimeTts`: every connection the client opens
+ * is handed to `serve` (which plays the server, usually by subscribing to marble observables) and recorded in
+ * `connections`.
+ *
+ * @example
+ * const fake = new FakeTransport((connection) => cold('-o-a-c', { o: 'open', a: 'audio', c: 'close' })
+ *   .subscribe((step) => step === 'open' ? connection.open() : step === 'audio' ? connection.audio('x') : connection.close()));
+ * text$.pipe(rimeTts({ speaker: 'cove', apiKey: 'test', transport: fake.transport }))
+ */
+export class FakeTransport {
+  readonly connections: FakeConnection[] = [];
+
+  constructor(private readonly serve: (connection: FakeConnection) => void = (connection) => connection.open()) {}
+
+  readonly transport: Transport = (request) =>
+    new Observable<TransportEvent>((subscriber) => {
+      const connection = new FakeConnection(this.connections.length, request, subscriber);
+      this.connections.push(connection);
+      this.serve(connection);
+      return () => {
+        if (!connection.endedByServer) connection.closedByClientAt ??= asyncScheduler.now();
+      };
+    });
+}

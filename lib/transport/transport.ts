@@ -1,0 +1,21 @@
+import type { Observable } from 'rxjs';
+
+/** What a transport needs to open one connection. The key goes in the `Authorization` header, nowhere else. */
+export interface ConnectRequest {
+  readonly url: URL;
+  readonly apiKey: string;
+  readonly handshakeTimeoutMs: number;
+}
+
+/** What happens on a connection, in order: `open` once, then audio, then `close` once (the observable completes). */
+export type TransportEvent =
+  | { readonly type: 'open'; readonly send: (frame: string) => void }
+  | { readonly type: 'audio'; readonly bytes: Uint8Array }
+  | { readonly type: 'close'; readonly code: number; readonly reason: string };
+
+/**
+ * The socket seam: subscribing opens one connection, unsubscribing closes it at once with 1000. A connection that
+ * never opens errors with a `RimeError` (refused upgrade with its status and body, connection failure, handshake
+ * timeout); after `open`, the end of the connection is a `close` event, whatever its code.
+ */
+export type Transport = (request: ConnectRequest) => Observable<TransportEvent>;

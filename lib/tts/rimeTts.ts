@@ -1,0 +1,376 @@
+import * as t from 'io-ts';
+import * as E from 'fp-ts/Either';
+import {
+  type ObservableInput,
+  type Observer,
+  type OperatorFunction,
+  type Subscriber,
+  Observable,
+  Subscription,
+  asyncScheduler,
+  defer,
+  from,
+  take,
+  throwError,
+  timer,
+} from 'rxjs';
+import { type FieldSet, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
+import { RimeError } from '../errors';
+import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
+import { PLAIN_COMMANDS } from '../protocol/plain';
+import type { Transport, TransportEvent } from '../transport/transport';
+import { wsTransport } from '../transport/wsTransport';
+import { AudioChunker } from './audio';
+import { type TtsCommand, ttsCommands } from './commands';
+import type { RimeEvent } from './events';
+import { closedEarly } from './failures';
+import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
+
+const Milliseconds = described('an integer number of milliseconds of at least 1', isNumberIn(1, 2 ** 31 - 1, true));
+
+const ttsProps = {
+  retry: RetryConfig,
+  handshakeTimeoutMs: withDefault(Milliseconds, 10_000),
+  eosTimeoutMs: withDefault(Milliseconds, 15_000),
+  prewarm: withDefault(t.boolean, true),
+};
+const TtsOptions = t.exact(t.intersection([t.type({ handshakeTimeoutMs: ttsProps.handshakeTimeoutMs, eosTimeoutMs: ttsProps.eosTimeoutMs, prewarm: ttsProps.prewarm }), t.partial({ retry: ttsProps.retry })]));
+const ttsFields: FieldSet = { codecs: { ...ttsProps, prewarm: t.boolean } };
+
+/** Connection parameters as a caller writes them: `speaker` required, everything else defaulted. */
+export type RimeOptionsInput = Partial<RimeOptions> & { readonly speaker: string };
+
+export interface RimeTtsConfig extends RimeOptionsInput {
+  /** Each emission: send what the client holds, then `<FLUSH>`. */
+  readonly flush?: ObservableInput<unknown>;
+  /** Each emission interrupts: unsent text is dropped and no audio of earlier text is emitted afterwards. */
+  readonly clear?: ObservableInput<unknown>;
+  /** Retries inside the operator (the text source cannot be replayed): a count or `{ count, delay, resetOnSuccess }`. */
+  readonly retry?: RetryConfig;
+  /** Receives `open`, `first-audio`, `retry` and `close` events. */
+  readonly events?: Partial<Observer<RimeEvent>>;
+  /** The socket seam (default: `ws`); `rime-rx/testing` has a fake one for marble tests. */
+  readonly transport?: Transport;
+  /** Longest wait for the websocket upgrade (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Longest wait, after `<EOS>` or the latest audio after it, for the server to close (default 15 s). */
+  readonly eosTimeoutMs?: number;
+  /** Keep a second connection open so an interruption continues without a handshake (default true). */
+  readonly prewarm?: boolean;
+}
+
+interface TtsSettings {
+  readonly options: RimeOptions;
+  readonly apiKey: string;
+  readonly retry: RetryPolicy;
+  readonly handshakeTimeoutMs: number;
+  readonly eosTimeoutMs: number;
+  readonly prewarm: boolean;
+  readonly transport: Transport;
+  readonly events: Partial<Observer<RimeEvent>> | undefined;
+}
+
+const MISSING_KEY =
+  'no API key: pass rimeTts({ apiKey }) or set RIME_API_KEY (to work offline, run `npx rime-rx serve` and pass its url with any key)';
+
+/** Decodes the plain-data part of the config; every problem at once, never echoing the key. */
+function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings> {
+  if (!isRecord(config)) return E.left(RimeError.invalidOptions(['rimeTts needs a config object, like rimeTts({ speaker: "cove" })']));
+  const { flush: _flush, clear: _clear, events, transport, retry, handshakeTimeoutMs, eosTimeoutMs, prewarm, ...connection } = config;
+  const environmentKey = process.env['RIME_API_KEY']?.trim();
+  const apiKey = connection.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
+  const options = decodeRimeOptions({ ...connection, ...(apiKey === undefined ? {} : { apiKey }) });
+  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, prewarm };
+  const tts = TtsOptions.decode(ttsInput);
+  const issues = [
+    ...(E.isLeft(options) ? (options.left.issues ?? [options.left.message]) : []),
+    ...(E.isLeft(tts) ? fieldIssues(tts.left, ttsFields, ttsInput) : []),
+    ...(apiKey === undefined ? [MISSING_KEY] : []),
+    ...(transport !== undefined && typeof transport !== 'function' ? ['transport must be a function (request) => Observable'] : []),
+  ];
+  if (issues.length > 0 || E.isLeft(options) || E.isLeft(tts) || apiKey === undefined) return E.left(RimeError.invalidOptions(issues));
+  return E.right({
+    options: options.right,
+    apiKey,
+    retry: retryPolicy(tts.right.retry),
+    handshakeTimeoutMs: tts.right.handshakeTimeoutMs,
+    eosTimeoutMs: tts.right.eosTimeoutMs,
+    prewarm: tts.right.prewarm,
+    transport: transport ?? wsTransport,
+    events,
+  });
+}
+
+/** One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. */
+class Link {
+  /** Every frame given to this connection, sent or waiting for `open`, in order. */
+  readonly frames: string[] = [];
+  private sentCount = 0;
+  private send: ((frame: string) => void) | undefined;
+  private subscription: Subscription | undefined;
+  /** Whether audio arrived after the latest frame was sent: then everything sent has been at least partly spoken. */
+  audioSinceLastFrame = false;
+  /** When the first text frame went out, until its first audio is reported. */
+  firstTextAt: number | undefined;
+  private firstTextSent = false;
+
+  constructor(frames: readonly string[] = []) {
+    this.frames.push(...frames);
+  }
+
+  get connecting(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  get hasText(): boolean {
+    return this.frames.some((frame) => !isCommand(frame));
+  }
+
+  get endOfStreamSent(): boolean {
+    return this.sentCount > 0 && this.frames[this.sentCount - 1] === PLAIN_COMMANDS.eos;
+  }
+
+  connect(settings: TtsSettings, onEvent: (event: TransportEvent) => void, onError: (error: unknown) => void): void {
+    const request = { url: rimeUrl(settings.options), apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
+    this.subscription = settings.transport(request).subscribe({ next: onEvent, error: onError });
+  }
+
+  opened(send: (frame: string) => void): void {
+    this.send = send;
+    while (this.sentCount < this.frames.length) this.transmit(this.frames[this.sentCount] ?? '');
+  }
+
+  push(frame: string): void {
+    this.frames.push(frame);
+    if (this.send !== undefined) this.transmit(frame);
+  }
+
+  private transmit(frame: string): void {
+    this.send?.(frame);
+    this.sentCount++;
+    this.audioSinceLastFrame = false;
+    if (!this.firstTextSent && !isCommand(frame)) {
+      this.firstTextSent = true;
+      this.firstTextAt = asyncScheduler.now();
+    }
+  }
+
+  /** Closes the connection (the transport closes with 1000); with `interrupt`, tells the server `<CLEAR>` first. */
+  dispose(interrupt: boolean): void {
+    if (interrupt && this.send !== undefined) this.send(PLAIN_COMMANDS.clear);
+    this.send = undefined;
+    this.subscription?.unsubscribe();
+  }
+}
+
+function isCommand(frame: string): boolean {
+  return frame === PLAIN_COMMANDS.eos || frame === PLAIN_COMMANDS.flush || frame === PLAIN_COMMANDS.clear;
+}
+
+/**
+ * One subscription's speech: feeds commands to the current connection, emits its audio, replaces it on a failure
+ * (replaying what it was given) or an interruption (switching to the pre-opened spare).
+ */
+class Speech {
+  private current = new Link();
+  private spare: Link | undefined;
+  private prewarmRefused = false;
+  private failures = 0;
+  private readonly chunker: AudioChunker;
+  /** The backoff before a retry, while one is pending. */
+  private retryWait: Subscription | undefined;
+  private eosTimer: Subscription | undefined;
+
+  constructor(
+    private readonly subscriber: Subscriber<Uint8Array>,
+    private readonly settings: TtsSettings,
+  ) {
+    this.chunker = new AudioChunker(settings.options.audioFormat);
+  }
+
+  start(): void {
+    this.connect(this.current);
+  }
+
+  handle(command: TtsCommand): void {
+    switch (command.kind) {
+      case 'segment':
+        this.give(command.text);
+        if (this.settings.prewarm && !this.prewarmRefused && this.spare === undefined) this.connect((this.spare = new Link()));
+        return;
+      case 'flush':
+        if (this.current.hasText) this.give(PLAIN_COMMANDS.flush);
+        return;
+      case 'clear':
+        return this.interrupt();
+      case 'eos':
+        this.give(PLAIN_COMMANDS.eos);
+        this.restartEosTimer();
+        return;
+    }
+  }
+
+  private give(frame: string): void {
+    this.current.push(frame);
+    if (!this.current.connecting && this.retryWait === undefined) this.connect(this.current);
+  }
+
+  private connect(link: Link): void {
+    link.connect(
+      this.settings,
+      (event) => this.onEvent(link, event),
+      (error) => this.onError(link, error),
+    );
+  }
+
+  private onEvent(link: Link, event: TransportEvent): void {
+    if (event.type === 'open') {
+      link.opened(event.send);
+      if (link === this.current) this.report({ type: 'open', attempt: this.failures });
+      return;
+    }
+    if (event.type === 'close') return this.onClose(link, event.code, event.reason);
+    if (link !== this.current) return;
+    const chunk = this.chunker.next(event.bytes);
+    link.audioSinceLastFrame = true;
+    if (link.firstTextAt !== undefined) {
+      this.report({ type: 'first-audio', milliseconds: asyncScheduler.now() - link.firstTextAt });
+      link.firstTextAt = undefined;
+    }
+    if (this.settings.retry.resetOnSuccess) this.failures = 0;
+    if (this.eosTimer !== undefined) this.restartEosTimer();
+    if (chunk !== undefined) this.subscriber.next(chunk);
+  }
+
+  private onClose(link: Link, code: number, reason: string): void {
+    this.report({ type: 'close', code, reason });
+    if (link === this.spare) this.spare = undefined;
+    if (link !== this.current) return;
+    if (code === 1000 && link.endOfStreamSent) {
+      this.eosTimer?.unsubscribe();
+      return this.subscriber.complete();
+    }
+    if (code === 1000 && (!link.hasText || link.audioSinceLastFrame)) {
+      // Closed while idle (Rime closes idle sockets): what was sent has been spoken; reconnect when text comes.
+      this.current = new Link();
+      return;
+    }
+    this.fail(closedEarly(code, reason));
+  }
+
+  private onError(link: Link, error: unknown): void {
+    if (link === this.spare) {
+      this.spare = undefined;
+      this.prewarmRefused = true;
+      return;
+    }
+    if (link !== this.current) return;
+    this.fail(error instanceof RimeError ? error : new RimeError('connection', `the transport failed: ${String(error)}`));
+  }
+
+  /** Retries a failed connection after the backoff, on a fresh one given the same frames; or gives up. */
+  private fail(error: RimeError): void {
+    const { retry } = this.settings;
+    if (!error.retryable || this.failures >= retry.count) return this.subscriber.error(error);
+    this.failures++;
+    const failed = this.current;
+    failed.dispose(false);
+    this.chunker.reset();
+    this.current = new Link(failed.frames);
+    const replayedSegments = failed.frames.filter((frame) => !isCommand(frame)).length;
+    this.report({ type: 'retry', attempt: this.failures, error, replayedSegments });
+    let waited = false;
+    this.retryWait = from(retry.delay(error, this.failures))
+      .pipe(take(1))
+      .subscribe({
+        next: () => {
+          waited = true;
+          this.retryWait = undefined;
+          this.connect(this.current);
+        },
+        // A delay that completes without emitting means: stop retrying.
+        complete: () => {
+          if (!waited) this.subscriber.error(error);
+        },
+        error: (delayError: unknown) => this.subscriber.error(delayError),
+      });
+  }
+
+  /**
+   * An interruption: the current connection is told `<CLEAR>` and closed at once, so none of its audio can be emitted
+   * afterwards; speech continues on the pre-opened spare (or a new connection).
+   */
+  private interrupt(): void {
+    if (!this.current.hasText) {
+      this.current.frames.length = 0;
+      return;
+    }
+    this.current.dispose(true);
+    this.retryWait?.unsubscribe();
+    this.retryWait = undefined;
+    this.chunker.reset();
+    this.current = this.spare ?? new Link();
+    this.spare = undefined;
+    if (!this.current.connecting) this.connect(this.current);
+  }
+
+  private restartEosTimer(): void {
+    this.eosTimer?.unsubscribe();
+    const { eosTimeoutMs } = this.settings;
+    this.eosTimer = timer(eosTimeoutMs).subscribe(() =>
+      this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`)),
+    );
+  }
+
+  private report(event: RimeEvent): void {
+    this.settings.events?.next?.(event);
+  }
+
+  dispose(): void {
+    this.eosTimer?.unsubscribe();
+    this.retryWait?.unsubscribe();
+    this.current.dispose(false);
+    this.spare?.dispose(false);
+  }
+}
+
+/**
+ * Speaks a text stream through Rime's websocket API: text in (LLM tokens, a transcript), audio bytes out, in the
+ * connection's `audioFormat` (pcm chunks always hold whole 16-bit samples).
+ *
+ * ```
+ * text:   --a--b------|            a = 'Hello there.'   b = ' How are you?'
+ * audio:  -----x-x-x--y-y-y-|      (audio of a, then of b; completes when Rime closes after <EOS>)
+ * ```
+ *
+ * Cold: each subscription opens its own connection; text is segmented as `sentences()` does and made safe as
+ * `safeText()` does, then sent segment by segment (queued until the socket opens). `flush` sends what is held and
+ * `<FLUSH>`; `clear` interrupts (no audio of earlier text is emitted after it); completion sends `<EOS>` and
+ * completes when Rime closes. Failures are retried inside the operator, replaying the connection's text (a
+ * downstream `retry()` would resubscribe the text source, which an LLM stream cannot replay).
+ *
+ * @example
+ * llmTokens$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', clear: userStartedSpeaking$ }))
+ *   .subscribe(chunk => speaker.write(chunk));
+ */
+export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Array> {
+  return (source) =>
+    defer(() => {
+      const settings = decodeSettings(config);
+      if (E.isLeft(settings)) return throwError(() => settings.left);
+      const { flush, clear } = config;
+      const { pauseBetweenBrackets } = settings.right.options;
+      return new Observable<Uint8Array>((subscriber) => {
+        const speech = new Speech(subscriber, settings.right);
+        speech.start();
+        const commands = source.pipe(ttsCommands({ flush, clear, pauseBetweenBrackets })).subscribe({
+          next: (command) => speech.handle(command),
+          error: (error: unknown) => subscriber.error(error),
+        });
+        return () => {
+          commands.unsubscribe();
+          speech.dispose();
+        };
+      });
+    });
+}

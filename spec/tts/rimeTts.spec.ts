@@ -1,0 +1,322 @@
+import { EMPTY, NEVER, Subject, map, of, throwError } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { RimeError } from '../../lib/errors';
+import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
+import { upgradeRefused } from '../../lib/tts/failures';
+import type { RimeEvent } from '../../lib/tts/events';
+import { type RimeTtsConfig, rimeTts } from '../../lib/tts/rimeTts';
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+type Step = (connection: FakeConnection) => void;
+const steps: Record<string, Step> = {
+  o: (c) => c.open(),
+  a: (c) => c.audio('aa'),
+  b: (c) => c.audio('bb'),
+  x: (c) => c.close(1000),
+  d: (c) => c.close(1006),
+  e: (c) => c.close(1011, 'internal error'),
+  t: (c) => c.close(1011, '400: text is too long'),
+  r: (c) => c.fail(upgradeRefused(503, 'unavailable')),
+  u: (c) => c.fail(upgradeRefused(401, 'invalid api key')),
+  l: (c) => c.fail(upgradeRefused(429, 'Currently at websocket limit')),
+};
+
+/** A fake transport whose n-th connection plays `scripts[n]` (a marble string of steps); later ones just open. */
+function scripted(cold: TestScheduler['createColdObservable'], scripts: string[]): FakeTransport {
+  return new FakeTransport((connection) => {
+    const script = scripts[connection.index] ?? 'o';
+    cold(script, steps).subscribe((step) => step(connection));
+  });
+}
+
+const base = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => ({
+  speaker: 'cove',
+  apiKey: 'test-key',
+  audioFormat: 'mp3',
+  transport: transport.transport,
+  prewarm: false,
+  retry: { count: 2, delay: 10 },
+  ...extra,
+});
+
+describe('rimeTts() with a fake transport', () => {
+  it('queues text that arrives before open and sends it, in whole segments, on open', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = scripted(cold, ['---o--a--x']);
+      const source = cold('a-b-|', { a: 'Hello there. How', b: ' are you?' });
+      expectObservable(source.pipe(rimeTts(base(fake)), map(text))).toBe('------a--|', { a: 'aa' });
+      flush();
+      expect(fake.connections[0]?.sent).toEqual([
+        { time: 3, frame: 'Hello there.' },
+        { time: 4, frame: ' How are you?' },
+        { time: 4, frame: '<EOS>' },
+      ]);
+    });
+  });
+
+  it('never sends an empty or whitespace-only frame, nor a command hidden in the text', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o']);
+      cold('a-b-c-d|', { a: '', b: '   ', c: 'Say <EO', d: 'S> now.' }).pipe(rimeTts(base(fake))).subscribe();
+      flush();
+      expect(fake.connections[0]?.frames).toEqual(['   Say  now.', '<EOS>']);
+    });
+  });
+
+  it('flush sends what is held, then <FLUSH>', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const fake = scripted(cold, ['o']);
+      const flushes = hot('---f-----f');
+      cold('-a-----b---', { a: 'Half a sent', b: 'ence.' }).pipe(rimeTts(base(fake, { flush: flushes }))).subscribe();
+      flush();
+      expect(fake.connections[0]?.sent).toEqual([
+        { time: 3, frame: 'Half a sent' },
+        { time: 3, frame: '<FLUSH>' },
+        { time: 9, frame: 'ence.' },
+        { time: 9, frame: '<FLUSH>' },
+      ]);
+    });
+  });
+
+  it('clear: <CLEAR> and close the old connection at once, no old audio after it, go on with the spare', () => {
+    scheduler().run(({ cold, hot, expectObservable, flush }) => {
+      const fake = scripted(cold, ['o-a-a-a-a-a', 'o---------b-b-x']);
+      const clear = hot('-----c---');
+      const source = cold('a-----b--|', { a: 'Old sentence, ', b: 'New one.' });
+      const audio = source.pipe(rimeTts(base(fake, { clear, prewarm: true })), map(text));
+      expectObservable(audio).toBe('--a-a-----b-b-x'.replace('x', '|'), { a: 'aa', b: 'bb' });
+      flush();
+      const [old, spare] = fake.connections;
+      expect(old?.frames).toEqual(['Old sentence,', '<CLEAR>']);
+      expect(old?.closedByClientAt).toBe(5);
+      expect(spare?.sent).toEqual([
+        { time: 9, frame: 'New one.' },
+        { time: 9, frame: '<EOS>' },
+      ]);
+    });
+  });
+
+  it('clear drops text not yet sent and does nothing to a connection that has no text', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const fake = scripted(cold, ['o-------x']);
+      const clear = hot('--c-----');
+      cold('-a---b-|', { a: 'not sent yet', b: 'Kept.' }).pipe(rimeTts(base(fake, { clear }))).subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(1);
+      expect(fake.connections[0]?.frames).toEqual(['Kept.', '<EOS>']);
+    });
+  });
+
+  it('completes on the clean close after <EOS>; without a close, a timeout error', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const closes = scripted(cold, ['o-a---x']);
+      expectObservable(cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(closes)), map(text))).toBe('--a---|', { a: 'aa' });
+      const stalls = scripted(cold, ['o-a']);
+      expectObservable(cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(stalls, { eosTimeoutMs: 50, retry: 0 })), map(text))).toBe(
+        '--a 49ms #',
+        { a: 'aa' },
+        new RimeError('timeout', 'Rime did not close the connection within 50 ms after <EOS>'),
+      );
+    });
+  });
+
+  it.each([
+    ['before open', '^!', 1, ''],
+    ['mid-audio', '^---!', 4, '---a'],
+    ['after <EOS>', '^-----!', 6, '---a-a'],
+  ])('unsubscribe %s: closes the connection at once and emits nothing more', (_, subscription, at, expected) => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = scripted(cold, ['-o-a-a-a-a-x']);
+      const audio = cold('a-b|', { a: 'One. ', b: 'Two.' }).pipe(rimeTts(base(fake)), map(text));
+      expectObservable(audio, subscription).toBe(expected, { a: 'aa' });
+      flush();
+      expect(fake.connections[0]?.closedByClientAt).toBe(at);
+    });
+  });
+
+  it('a source error closes the connection and passes on unchanged', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = scripted(cold, ['o-a--a']);
+      const failure = new Error('llm broke');
+      const audio = cold('a--#', { a: 'One.' }, failure).pipe(rimeTts(base(fake)), map(text));
+      expectObservable(audio).toBe('--a#', { a: 'aa' }, failure);
+      flush();
+      expect(fake.connections[0]?.closedByClientAt).toBe(3);
+    });
+  });
+
+  it('retries after the backoff on a fresh connection, replaying its frames in order, then goes on', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = scripted(cold, ['o--d', 'o-a-x']);
+      const source = cold('ab-----c|', { a: 'One. ', b: 'Two. ', c: 'Three.' });
+      expectObservable(source.pipe(rimeTts(base(fake, { retry: { count: 1, delay: 100 } })), map(text))).toBe('105ms a-|', {
+        a: 'aa',
+      });
+      flush();
+      expect(fake.connections[1]?.sent).toEqual([
+        { time: 103, frame: 'One.' },
+        { time: 103, frame: ' Two.' },
+        { time: 103, frame: ' Three.' },
+        { time: 103, frame: '<EOS>' },
+      ]);
+    });
+  });
+
+  it('counts retries and gives up with the last error', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['r', 'r', 'r']);
+      const audio = cold('a', { a: 'Hi.' }).pipe(rimeTts(base(fake, { retry: { count: 2, delay: 10 }, events: { next: (e) => events.push(e) } })));
+      expectObservable(audio).toBe('--------------------#', undefined, upgradeRefused(503, 'unavailable'));
+    });
+  });
+
+  it('a delay function sets the backoff, and one that completes without emitting stops retrying', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const fake = scripted(cold, ['r', 'r']);
+      const delays: number[] = [];
+      const delay = (_error: RimeError, retryCount: number) => {
+        delays.push(retryCount);
+        return retryCount === 1 ? cold('-----x') : EMPTY;
+      };
+      const audio = cold('a', { a: 'Hi.' }).pipe(rimeTts(base(fake, { retry: { count: 5, delay } })));
+      expectObservable(audio).toBe('-----#', undefined, upgradeRefused(503, 'unavailable'));
+    });
+  });
+
+  it.each([
+    ['401', 'u', 'unauthorized'],
+    ['a close 1011 with a 4xx reason', 'ot', 'invalid-options'],
+  ])('never retries %s', (_, script, kind) => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = scripted(cold, [script]);
+      const audio = cold('a', { a: 'Hi.' }).pipe(rimeTts(base(fake)));
+      expectObservable(audio.pipe(map(() => 'audio'))).toBe(`${'-'.repeat(script.length - 1)}#`, undefined, expect.objectContaining({ kind }));
+      flush();
+      expect(fake.connections).toHaveLength(1);
+    });
+  });
+
+  it('retries a 429 and a 1011 without a 4xx reason', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const fake = scripted(cold, ['l', 'oe', 'o-a-x']);
+      const audio = cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(fake)), map(text));
+      expectObservable(audio).toBe('-----------------------a-|', { a: 'aa' });
+    });
+  });
+
+  it('reports open, first-audio, retry and close events', () => {
+    scheduler().run(({ cold, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['o-d', '--o---a-x']);
+      cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(fake, { events: { next: (event) => events.push(event) } }))).subscribe();
+      flush();
+      expect(events).toEqual([
+        { type: 'open', attempt: 0 },
+        { type: 'close', code: 1006, reason: '' },
+        { type: 'retry', attempt: 1, error: expect.objectContaining({ kind: 'connection', closeCode: 1006 }), replayedSegments: 1 },
+        { type: 'open', attempt: 1 },
+        { type: 'first-audio', milliseconds: 4 },
+        { type: 'close', code: 1000, reason: '' },
+      ]);
+    });
+  });
+
+  it('a clean close of an idle connection is not a failure: the next text reconnects', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = scripted(cold, ['o-a-x', 'o---b-x']);
+      const source = cold('a------b|', { a: 'One, ', b: ' Two.' });
+      expectObservable(source.pipe(rimeTts(base(fake)), map(text))).toBe('--a---------b-|', { a: 'aa', b: 'bb' });
+      flush();
+      expect(fake.connections[1]?.frames).toEqual(['  Two.', '<EOS>']);
+    });
+  });
+
+  it('emits pcm in whole 16-bit samples, carrying an odd byte, each chunk a copy', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const odd = {
+        ...steps,
+        p: (c: FakeConnection) => c.audio(Uint8Array.of(1, 2, 3)),
+        q: (c: FakeConnection) => c.audio(Uint8Array.of(4)),
+        s: (c: FakeConnection) => c.audio(Uint8Array.of(5, 6, 7)),
+      };
+      const fake = new FakeTransport((connection) => cold('o-pqs-x', odd).subscribe((step) => step(connection)));
+      const audio = cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(fake, { audioFormat: 'pcm' })), map((chunk) => [...chunk]));
+      expectObservable(audio).toBe('--abc-|', { a: [1, 2], b: [3, 4], c: [5, 6] });
+    });
+  });
+
+  describe('bad input', () => {
+    it('invalid options: an invalid-options error on subscribe, before any connection', () => {
+      const fake = new FakeTransport();
+      const errors: unknown[] = [];
+      of('x')
+        .pipe(rimeTts({ speaker: 'cove', apiKey: 'k', samplingRate: 1, retry: -1, transport: fake.transport }))
+        .subscribe({ error: (error) => errors.push(error) });
+      expect(fake.connections).toHaveLength(0);
+      expect(errors[0]).toMatchObject({
+        kind: 'invalid-options',
+        issues: ['samplingRate must be an integer from 4000 to 44100, got 1', expect.stringMatching(/^retry must be/)],
+      });
+    });
+
+    it('a missing key says how to set one', () => {
+      const saved = process.env['RIME_API_KEY'];
+      delete process.env['RIME_API_KEY'];
+      try {
+        const errors: RimeError[] = [];
+        of('x').pipe(rimeTts({ speaker: 'cove' })).subscribe({ error: (error: RimeError) => errors.push(error) });
+        expect(errors[0]?.message).toMatch(/no API key: pass rimeTts\(\{ apiKey \}\) or set RIME_API_KEY/);
+      } finally {
+        if (saved !== undefined) process.env['RIME_API_KEY'] = saved;
+      }
+    });
+
+    it('takes the key from RIME_API_KEY', () => {
+      const saved = process.env['RIME_API_KEY'];
+      process.env['RIME_API_KEY'] = ' env-key\n';
+      try {
+        const fake = new FakeTransport(() => {});
+        of('x').pipe(rimeTts({ speaker: 'cove', transport: fake.transport })).subscribe().unsubscribe();
+        expect(fake.connections[0]?.request.apiKey).toBe('env-key');
+        expect(fake.connections[0]?.request.url.href).not.toContain('env-key');
+      } finally {
+        if (saved === undefined) delete process.env['RIME_API_KEY'];
+        else process.env['RIME_API_KEY'] = saved;
+      }
+    });
+
+    it('a missing speaker and a config that is not an object', () => {
+      const errors: RimeError[] = [];
+      of('x').pipe(rimeTts({ apiKey: 'k' } as RimeTtsConfig)).subscribe({ error: (error: RimeError) => errors.push(error) });
+      of('x').pipe(rimeTts(undefined as unknown as RimeTtsConfig)).subscribe({ error: (error: RimeError) => errors.push(error) });
+      expect(errors.map((error) => error.issues)).toEqual([['speaker is required'], [expect.stringMatching(/needs a config object/)]]);
+    });
+
+    it('a source value that is not a string ends the stream with a clear error', () => {
+      const fake = new FakeTransport();
+      const errors: RimeError[] = [];
+      of('fine', 42 as unknown as string).pipe(rimeTts(base(fake))).subscribe({ error: (error: RimeError) => errors.push(error) });
+      expect(errors[0]?.message).toBe('Invalid Rime options: the text source must emit strings, got a value of type number');
+      expect(fake.connections[0]?.closedByClientAt).toBeDefined();
+    });
+
+    it('errors from controls end the stream', () => {
+      const errors: unknown[] = [];
+      const failure = new Error('control failed');
+      NEVER.pipe(rimeTts(base(new FakeTransport(), { flush: throwError(() => failure) }))).subscribe({ error: (error) => errors.push(error) });
+      expect(errors).toEqual([failure]);
+    });
+  });
+
+  it('each subscription opens its own connection (cold)', () => {
+    const fake = new FakeTransport();
+    const text$ = new Subject<string>();
+    const speech = text$.pipe(rimeTts(base(fake)));
+    speech.subscribe();
+    speech.subscribe();
+    expect(fake.connections).toHaveLength(2);
+  });
+});
