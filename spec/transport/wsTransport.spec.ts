@@ -1,0 +1,88 @@
+import { createServer } from 'node:net';
+import { inspect } from 'node:util';
+import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
+import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
+import { wsTransport } from '../../lib/transport/wsTransport';
+import type { TransportEvent } from '../../lib/transport/transport';
+
+const SECRET = 'sk-sentinel-transport';
+const query = '?speaker=cove&audioFormat=pcm';
+
+describe('wsTransport', () => {
+  let server: RimeServer;
+  beforeAll(async () => {
+    server = await createRimeServer({ log: () => {}, apiKeys: [SECRET] });
+  });
+  afterAll(() => server.close());
+
+  const request = (apiKey = SECRET, url = `${server.url}${query}`) => ({ url: new URL(url), apiKey, handshakeTimeoutMs: 2000 });
+
+  it('opens with the key in the Authorization header, sends text, receives audio as Uint8Array, then the close', async () => {
+    const events = wsTransport(request());
+    const collected: TransportEvent[] = [];
+    await new Promise<void>((resolve, reject) =>
+      events.subscribe({
+        next: (event) => {
+          collected.push(event);
+          if (event.type === 'open') {
+            event.send('Hi.');
+            event.send('<EOS>');
+          }
+        },
+        complete: resolve,
+        error: reject,
+      }),
+    );
+    expect(collected[0]?.type).toBe('open');
+    const audio = collected.filter((event) => event.type === 'audio');
+    expect(audio.length).toBeGreaterThan(0);
+    expect(audio.every((event) => event.type === 'audio' && event.bytes.constructor === Uint8Array)).toBe(true);
+    expect(collected.at(-1)).toEqual({ type: 'close', code: 1000, reason: '' });
+  });
+
+  it('a refused upgrade errors with the status and Rime\'s body, and nothing of the key', async () => {
+    const error = await lastValueFrom(wsTransport(request('sk-sentinel-wrong'))).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ kind: 'unauthorized', status: 401, reason: 'invalid api key', retryable: false });
+    expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain('sk-sentinel');
+  });
+
+  it('a connection that cannot be made errors as a retryable connection failure', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise((resolve) => closed.close(resolve));
+    const error = await lastValueFrom(wsTransport(request(SECRET, `ws://127.0.0.1:${port}/ws`))).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ kind: 'connection', retryable: true, message: `could not connect to ws://127.0.0.1:${port}/ws: ECONNREFUSED` });
+  });
+
+  it('a server that never answers the upgrade: a timeout error', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket.on('error', () => {}));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const started = Date.now();
+    const error = await lastValueFrom(wsTransport({ ...request(SECRET, `ws://127.0.0.1:${port}/ws`), handshakeTimeoutMs: 100 })).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ kind: 'timeout', retryable: true });
+    expect(Date.now() - started).toBeLessThan(2000);
+    sockets.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('unsubscribing closes the connection with 1000 at once', async () => {
+    const close = firstValueFrom(server.events.pipe(filter((event) => event.type === 'close')));
+    const subscription = wsTransport(request()).subscribe((event) => {
+      if (event.type === 'open') subscription.unsubscribe();
+    });
+    await expect(close).resolves.toMatchObject({ code: 1000, by: 'client' });
+  });
+
+  it('unsubscribing before the upgrade completes leaves no error behind', async () => {
+    const subscription = wsTransport(request()).subscribe({ error: () => fail('no error expected') });
+    subscription.unsubscribe();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+});

@@ -1,0 +1,190 @@
+import { Subject, delay, filter, firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
+import { RimeError } from '../../lib/errors';
+import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
+import type { Fault } from '../../lib/server/faults';
+import { llmTokens } from '../../lib/testing/llmTokens';
+import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import type { RimeEvent } from '../../lib/tts/events';
+import { type RimeTtsConfig, rimeTts } from '../../lib/tts/rimeTts';
+import { framesOf } from '../support/mp3Frames';
+
+const story = 'The first sentence is here. A second one follows, with a clause! Does the third ask? The fourth ends it.';
+const segments = ['The first sentence is here.', ' A second one follows,', ' with a clause!', ' Does the third ask?', ' The fourth ends it.'];
+
+async function speakText(server: RimeServer, text: string, extra: Partial<RimeTtsConfig> = {}) {
+  const events: RimeEvent[] = [];
+  const chunks = await lastValueFrom(
+    from(llmTokens(text, { seed: 4 })).pipe(
+      rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, retry: { count: 3, delay: 20 }, events: { next: (e) => events.push(e) }, ...extra }),
+      toArray(),
+    ),
+  );
+  return { audio: Buffer.concat(chunks), chunks, events };
+}
+
+describe('rimeTts() against the local server', () => {
+  let server: RimeServer;
+  beforeAll(async () => {
+    server = await createRimeServer({ log: () => {} });
+  });
+  afterAll(() => server.close());
+
+  it.each(['bySentence', 'immediate', 'never'] as const)('speaks every segment, in order, once (segment=%s)', async (segment) => {
+    const { audio, chunks } = await speakText(server, story, { segment });
+    const decoded = decodeTestSpeech(audio);
+    expect(decoded.text).toBe(story);
+    expect(decoded.corruptBlocks).toBe(0);
+    expect(chunks.every((chunk) => chunk.length % 2 === 0)).toBe(true);
+  });
+
+  it('sends whole segments: the server synthesizes exactly the segments sentences() makes', async () => {
+    const { audio } = await speakText(server, story, { segment: 'immediate' });
+    expect(decodeTestSpeech(audio).utterances).toEqual(segments);
+  });
+
+  it('mulaw: one byte a sample; mp3: valid frames', async () => {
+    const mulaw = await speakText(server, 'Short.', { audioFormat: 'mulaw', samplingRate: 8000 });
+    expect(mulaw.audio.length).toBe(8 + 6 * 480);
+    const mp3 = await speakText(server, 'Short.', { audioFormat: 'mp3', samplingRate: 24000 });
+    expect(new Set(framesOf(mp3.audio).map((frame) => frame.samplingRate))).toEqual(new Set([24000]));
+  });
+
+  it('flush makes the server speak what is held, before the source ends', async () => {
+    const text$ = new Subject<string>();
+    const flush$ = new Subject<void>();
+    const audio: Uint8Array[] = [];
+    const done = lastValueFrom(text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, flush: flush$, segment: 'never' })), {
+      defaultValue: undefined,
+    });
+    const firstAudio = firstValueFrom(server.events.pipe(filter((event) => event.type === 'audio')));
+    text$.next('No punctuation here');
+    flush$.next();
+    await firstAudio;
+    text$.complete();
+    await done;
+    expect(audio).toEqual([]);
+  });
+
+  it('interruption: no audio of text sent before the clear is emitted after it, and speech goes on', async () => {
+    const paced = await createRimeServer({ log: () => {}, realTimeFactor: 0.05 });
+    try {
+      const text$ = new Subject<string>();
+      const clear$ = new Subject<void>();
+      const before: Buffer[] = [];
+      const after: Buffer[] = [];
+      let interrupted = false;
+      const done = new Promise<void>((resolve, reject) =>
+        text$
+          .pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: paced.url, clear: clear$ }))
+          .subscribe({ next: (chunk) => (interrupted ? after : before).push(Buffer.from(chunk)), complete: resolve, error: reject }),
+      );
+      text$.next('This old sentence is long enough to be interrupted halfway through its audio, ');
+      text$.next('and this second old clause too, ');
+      await firstValueFrom(paced.events.pipe(filter((event) => event.type === 'audio')));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      interrupted = true;
+      clear$.next();
+      text$.next('A new answer.');
+      text$.complete();
+      await done;
+      const old = decodeTestSpeech(Buffer.concat(before));
+      expect('This old sentence is long enough to be interrupted halfway through its audio,'.startsWith(old.text)).toBe(true);
+      expect(old.text.length).toBeGreaterThan(0);
+      const fresh = decodeTestSpeech(Buffer.concat(after));
+      expect(fresh.utterances).toEqual(['A new answer.']);
+      expect(fresh.corruptBlocks).toBe(0);
+    } finally {
+      await paced.close();
+    }
+  });
+
+  it('the spare connection makes the next sentence after an interruption pay no handshake', async () => {
+    const opened = new Map<number, number>();
+    const spokenBy = new Map<string, number>();
+    const watching = server.events.subscribe((event) => {
+      if (event.type === 'open') opened.set(event.connection, Date.now());
+      if (event.type === 'synthesis') spokenBy.set(event.text, event.connection);
+    });
+    const clear$ = new Subject<void>();
+    const text$ = new Subject<string>();
+    const done = lastValueFrom(text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, clear: clear$ })), {
+      defaultValue: undefined,
+    });
+    text$.next('One, ');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const interruptedAt = Date.now();
+    clear$.next();
+    text$.next('Two.');
+    text$.complete();
+    await done;
+    watching.unsubscribe();
+    const speaker = spokenBy.get('Two.');
+    expect(speaker).not.toBe(spokenBy.get('One,'));
+    expect(opened.get(speaker ?? -1)).toBeLessThan(interruptedAt);
+  });
+
+  describe('faults: nothing lost, duplicates bounded', () => {
+    const cases: [string, Fault][] = [
+      ['a dropped socket after some audio', { kind: 'drop', afterBytes: 30_001 }],
+      ['a dropped socket before any audio', { kind: 'drop', afterBytes: 0 }],
+      ['503 on the upgrade', { kind: 'refuse', status: 503, body: 'Service Unavailable' }],
+      ['429 on the upgrade', { kind: 'refuse', status: 429, body: 'Currently at websocket limit' }],
+      ['close 1011', { kind: 'close', code: 1011, reason: 'internal error', afterBytes: 10_000 }],
+      ['close 1013', { kind: 'close', code: 1013, reason: 'try again later' }],
+    ];
+
+    it.each(cases)('%s: every sentence, in order; duplicates only of what was heard', async (_, fault) => {
+      server.inject(fault);
+      const { audio, events } = await speakText(server, story, {
+        prewarm: false,
+        retry: { count: 2, delay: fault.kind === 'refuse' && fault.status === 429 ? 50 : 10 },
+      });
+      const spoken = decodeTestSpeech(audio).text;
+      const retries = events.filter((event) => event.type === 'retry');
+      expect(retries).toHaveLength(1);
+      expect(spoken.endsWith(story)).toBe(true);
+      const duplicated = spoken.slice(0, spoken.length - story.length);
+      expect(story.startsWith(duplicated)).toBe(true);
+      if (fault.kind === 'refuse' || ('afterBytes' in fault && fault.afterBytes === 0)) expect(duplicated).toBe('');
+    });
+
+    it('401 surfaces at once, never retried', async () => {
+      const strict = await createRimeServer({ log: () => {}, apiKeys: ['right'] });
+      try {
+        const started = Date.now();
+        const error = await speakText(strict, story, { apiKey: 'wrong' }).catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ kind: 'unauthorized', status: 401, reason: 'invalid api key', retryable: false });
+        expect(Date.now() - started).toBeLessThan(500);
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('a stall after <EOS> ends in a timeout, then the retry completes the speech', async () => {
+      server.inject({ kind: 'stall', afterBytes: 1000 });
+      const { audio, events } = await speakText(server, 'A short one.', { eosTimeoutMs: 200, prewarm: false });
+      expect(events.find((event) => event.type === 'retry')).toMatchObject({ error: { kind: 'timeout' } });
+      expect(decodeTestSpeech(audio).text.endsWith('A short one.')).toBe(true);
+    });
+
+    it('gives up after the retry count with the last error', async () => {
+      server.inject({ kind: 'refuse', status: 502, body: 'Bad Gateway' }, 3);
+      const error = await speakText(server, story, { prewarm: false, retry: { count: 2, delay: 5 } }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RimeError);
+      expect(error).toMatchObject({ kind: 'server', status: 502, reason: 'Bad Gateway' });
+    });
+  });
+
+  it('unsubscribing mid-stream closes the server side with 1000 at once', async () => {
+    const paced = await createRimeServer({ log: () => {}, realTimeFactor: 0.05 });
+    try {
+      const closed = firstValueFrom(paced.events.pipe(filter((event) => event.type === 'close')));
+      const subscription = from(['A sentence that takes a while to speak.'])
+        .pipe(delay(0), rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: paced.url, prewarm: false }))
+        .subscribe(() => subscription.unsubscribe());
+      await expect(closed).resolves.toMatchObject({ code: 1000, by: 'client' });
+    } finally {
+      await paced.close();
+    }
+  });
+});
