@@ -2,9 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BenchOptions, type Section, machine } from './harness';
 import { benchSentences } from './sentences';
+import { benchRimeTts } from './rimeTts';
 import { benchServer } from './server';
 
-const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [benchSentences, benchServer];
+const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [benchSentences, benchServer, benchRimeTts];
 
 async function main(args: readonly string[]): Promise<void> {
   const options: BenchOptions = { quick: args.includes('--quick') };

@@ -7,7 +7,10 @@ export interface ConnectRequest {
   readonly handshakeTimeoutMs: number;
 }
 
-/** What happens on a connection, in order: `open` once, then audio, then `close` once (the observable completes). */
+/**
+ * What happens on a connection, in order: `open` once, then audio, then `close` once (the observable completes).
+ * Audio bytes are handed over: the transport never writes to them again, so they can be passed on without a copy.
+ */
 export type TransportEvent =
   | { readonly type: 'open'; readonly send: (frame: string) => void }
   | { readonly type: 'audio'; readonly bytes: Uint8Array }

@@ -24,8 +24,9 @@ function readBody(response: IncomingMessage): Promise<string> {
 
 /**
  * The transport on `ws`: the API key in the `Authorization` header of the upgrade, a handshake timeout, binary
- * frames as `Uint8Array` copies (never views on a reused buffer). Text frames from the server are ignored (Rime's
- * plain protocol sends none). Errors keep nothing of the request: not the key, not the headers.
+ * frames as `Uint8Array` views on the message's own bytes, which `ws` never reuses.
+ * Text frames from the server are ignored (Rime's plain protocol sends none). Errors keep nothing of the request:
+ * not the key, not the headers.
  */
 export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
   new Observable<TransportEvent>((subscriber) => {
@@ -49,7 +50,8 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
       subscriber.next({ type: 'open', send: (frame) => socket.send(frame) });
     });
     socket.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) subscriber.next({ type: 'audio', bytes: new Uint8Array(data) });
+      // A view, not a copy: ws gives every message its own bytes (fresh reads or concatenations), never rewritten.
+      if (isBinary) subscriber.next({ type: 'audio', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     });
     socket.on('close', (code, reason) => {
       if (!opened) return; // the 'error' or 'unexpected-response' handler reports it

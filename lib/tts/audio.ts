@@ -2,7 +2,8 @@ import type { AudioFormat } from '../options';
 
 /**
  * Chunk hygiene for what the subscriber receives: pcm chunks hold whole 16-bit samples (a dangling odd byte is
- * carried into the next chunk), and every chunk is its own copy. Other formats pass through as they come.
+ * carried into the next chunk). Bytes are passed on without a copy when they are whole already: transports hand
+ * over buffers they never write to again (see `TransportEvent`), so no chunk is a view on a reused buffer.
  */
 export class AudioChunker {
   private carry: number | undefined;
@@ -11,7 +12,8 @@ export class AudioChunker {
 
   /** The chunk to emit for `bytes`, or undefined when nothing whole is ready. */
   next(bytes: Uint8Array): Uint8Array | undefined {
-    if (this.format !== 'pcm') return bytes.length === 0 ? undefined : bytes.slice();
+    if (bytes.length === 0) return undefined;
+    if (this.format !== 'pcm' || (this.carry === undefined && bytes.length % 2 === 0)) return bytes;
     const carried = this.carry === undefined ? 0 : 1;
     const total = carried + bytes.length;
     const whole = total - (total % 2);

@@ -55,7 +55,7 @@ export interface RimeTtsConfig extends RimeOptionsInput {
   readonly handshakeTimeoutMs?: number;
   /** Longest wait, after `<EOS>` or the latest audio after it, for the server to close (default 15 s). */
   readonly eosTimeoutMs?: number;
-  /** Keep a second connection open so an interruption continues without a handshake (default true). */
+  /** Keep a second connection open, once audio flows, so an interruption continues without a handshake (default true). */
   readonly prewarm?: boolean;
 }
 
@@ -180,6 +180,8 @@ class Speech {
   /** The backoff before a retry, while one is pending. */
   private retryWait: Subscription | undefined;
   private eosTimer: Subscription | undefined;
+  /** When audio last arrived: the `<EOS>` deadline counts from the later of this and `<EOS>` itself. */
+  private lastAudioAt = 0;
 
   constructor(
     private readonly subscriber: Subscriber<Uint8Array>,
@@ -195,9 +197,7 @@ class Speech {
   handle(command: TtsCommand): void {
     switch (command.kind) {
       case 'segment':
-        this.give(command.text);
-        if (this.settings.prewarm && !this.prewarmRefused && this.spare === undefined) this.connect((this.spare = new Link()));
-        return;
+        return this.give(command.text);
       case 'flush':
         if (this.current.hasText) this.give(PLAIN_COMMANDS.flush);
         return;
@@ -205,6 +205,7 @@ class Speech {
         return this.interrupt();
       case 'eos':
         this.give(PLAIN_COMMANDS.eos);
+        this.lastAudioAt = asyncScheduler.now();
         this.restartEosTimer();
         return;
     }
@@ -238,8 +239,18 @@ class Speech {
       link.firstTextAt = undefined;
     }
     if (this.settings.retry.resetOnSuccess) this.failures = 0;
-    if (this.eosTimer !== undefined) this.restartEosTimer();
+    if (this.eosTimer !== undefined) this.lastAudioAt = asyncScheduler.now();
     if (chunk !== undefined) this.subscriber.next(chunk);
+    this.prewarm();
+  }
+
+  /**
+   * Opens the spare connection an interruption will continue on, once the current one is speaking: not earlier, so
+   * its handshake never competes with the first audio.
+   */
+  private prewarm(): void {
+    if (!this.settings.prewarm || this.prewarmRefused || this.spare !== undefined || this.subscriber.closed) return;
+    this.connect((this.spare = new Link()));
   }
 
   private onClose(link: Link, code: number, reason: string): void {
@@ -314,12 +325,18 @@ class Speech {
     if (!this.current.connecting) this.connect(this.current);
   }
 
-  private restartEosTimer(): void {
+  /**
+   * Waits `eosTimeoutMs` for the close that follows `<EOS>`, counting from the latest audio. Audio does not reset a
+   * timer per chunk (that would cost a timer per chunk); the deadline is checked when the timer fires.
+   */
+  private restartEosTimer(delay = this.settings.eosTimeoutMs): void {
     this.eosTimer?.unsubscribe();
     const { eosTimeoutMs } = this.settings;
-    this.eosTimer = timer(eosTimeoutMs).subscribe(() =>
-      this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`)),
-    );
+    this.eosTimer = timer(delay).subscribe(() => {
+      const quietFor = asyncScheduler.now() - this.lastAudioAt;
+      if (quietFor < eosTimeoutMs) return this.restartEosTimer(eosTimeoutMs - quietFor);
+      this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`));
+    });
   }
 
   private report(event: RimeEvent): void {
