@@ -79,7 +79,7 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
       rimeRates.push(ours.bytesPerSecond);
       streamedBytes = ours.bytes;
     }
-    const target = options.quick ? 20e6 : 500e6;
+    const target = (options.quick ? 20 : 500) * 2 ** 20;
     const perSentence = streamedBytes / sentences;
     const needed = Math.ceil(target / perSentence);
     global.gc?.();
@@ -102,7 +102,7 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
   } finally {
     await fast.stop();
   }
-  const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   const rawRate = stats(rawRates);
   const rimeRate = stats(rimeRates);
   const rate = (value: { median: number; min: number; max: number }) => `${mb(value.median)}/s (${mb(value.min)}–${mb(value.max)})`;

@@ -320,3 +320,17 @@ describe('rimeTts() with a fake transport', () => {
     expect(fake.connections).toHaveLength(2);
   });
 });
+
+describe('the marble example in docs/rime-tts.md', () => {
+  it('runs as written', () => {
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
+      const fake = new FakeTransport((connection) =>
+        cold('-o-a-x').subscribe((step) =>
+          step === 'o' ? connection.open() : step === 'a' ? connection.audio('ab') : connection.close(1000),
+        ),
+      );
+      const audio = cold('h|', { h: 'Hi.' }).pipe(rimeTts({ speaker: 'cove', apiKey: 'test', transport: fake.transport }));
+      expectObservable(audio.pipe(map((bytes) => new TextDecoder().decode(bytes)))).toBe('---a-|', { a: 'ab' });
+    });
+  });
+});
