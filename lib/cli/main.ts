@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CliIo, serve } from './serve';
+import type { CliIo } from './io';
+import { serve } from './serve';
+import { speak } from './speak';
 
 const usage = `Usage: rime-rx <command> [options]
 
 Streaming text to streaming speech through Rime's websocket TTS API.
 
 Commands:
+  speak           speak text into an audio file (rime-rx speak --help)
   serve           run the local Rime-compatible server (rime-rx serve --help)
 
 Options:
@@ -26,6 +29,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   const { out, err } = io;
   const [first, ...rest] = args;
   if (first === 'serve') return serve(rest, io);
+  if (first === 'speak') return speak(rest, io);
   if (first === undefined || first === '-h' || first === '--help') {
     (first === undefined ? err : out).write(usage);
     return first === undefined ? 2 : 0;
@@ -39,7 +43,8 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2), { out: process.stdout, err: process.stderr, signals: process }).then((code) => {
+  const io = { out: process.stdout, err: process.stderr, signals: process, stdin: process.stdin, env: process.env, errIsTTY: process.stderr.isTTY };
+  void main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;
   });
 }

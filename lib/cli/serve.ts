@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { numberFromText } from '../codecs';
 import { RimeError } from '../errors';
 import { type RimeServerConfig, createRimeServer } from '../server/createRimeServer';
+import { type CliIo, messageOf } from './io';
 
 export const serveUsage = `Usage: rime-rx serve [options]
 
@@ -20,18 +21,6 @@ Options:
   --idle-timeout-ms N     close connections idle this long (default 30000)
   -h, --help              show this help
 `;
-
-/** Where the CLI writes, and the process signals it obeys: injectable so tests run it in-process. */
-export interface CliIo {
-  readonly out: NodeJS.WritableStream;
-  readonly err: NodeJS.WritableStream;
-  readonly signals: NodeJS.EventEmitter;
-}
-
-/** An error's message; not `instanceof Error`, which fails for errors from another realm (Node internals under jest). */
-export function messageOf(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
-}
 
 const numeric = (value: string | undefined): unknown => (value === undefined ? undefined : numberFromText(value));
 

@@ -30,6 +30,12 @@ export interface ConnectionContext {
   readonly emit: (event: ServerEvent) => void;
 }
 
+/**
+ * Text a connection may have waiting for synthesis (buffer and queue). A client that sends faster than it reads
+ * would otherwise grow the queue without end while backpressure holds synthesis back.
+ */
+const MAX_WAITING_CHARACTERS = 100_000;
+
 /** Send-buffer size above which the server waits for the socket to drain: memory stays flat for slow clients. */
 const HIGH_WATER_BYTES = 256 * 1024;
 
@@ -37,6 +43,7 @@ const HIGH_WATER_BYTES = 256 * 1024;
 export const CLOSE = {
   normal: 1000,
   unsupportedData: 1003,
+  policyViolation: 1008,
   internalError: 1011,
   goingAway: 1001,
 } as const;
@@ -58,6 +65,8 @@ function bySentenceEnd(buffer: string): number {
 export class PlainConnection {
   private buffer = '';
   private readonly utterances: string[] = [];
+  /** Characters received and not yet synthesized (buffer and queue). */
+  private waitingCharacters = 0;
   private speaking = false;
   private endOfStream = false;
   private closed = false;
@@ -95,6 +104,7 @@ export class PlainConnection {
       if (command === 'clear') {
         this.buffer = '';
         this.utterances.length = 0;
+        this.waitingCharacters = 0;
         return;
       }
       this.enqueue(this.buffer.length);
@@ -103,6 +113,8 @@ export class PlainConnection {
     }
     this.context.emit({ type: 'text', connection: this.context.id, text: frame });
     this.buffer += frame;
+    this.waitingCharacters += frame.length;
+    if (this.waitingCharacters > MAX_WAITING_CHARACTERS) return this.close(CLOSE.policyViolation, 'too much text waiting for synthesis');
     if (this.buffer.length > this.context.settings.maxTextLength && this.context.options.segment !== 'immediate') {
       return this.close(CLOSE.internalError, '400: text is too long');
     }
@@ -115,7 +127,10 @@ export class PlainConnection {
   private enqueue(end: number): void {
     const text = this.buffer.slice(0, end);
     this.buffer = this.buffer.slice(end);
-    if (text.trim() === '') return;
+    if (text.trim() === '') {
+      this.waitingCharacters -= text.length;
+      return;
+    }
     if (text.length > this.context.settings.maxTextLength) return this.close(CLOSE.internalError, '400: text is too long');
     this.utterances.push(text);
   }
@@ -141,6 +156,7 @@ export class PlainConnection {
 
   private async speak(text: string): Promise<void> {
     const { options, voice, settings, id } = this.context;
+    this.waitingCharacters -= text.length;
     this.context.emit({ type: 'synthesis', connection: id, text });
     const encoder = await createEncoder(options.audioFormat, options.samplingRate);
     let first = true;

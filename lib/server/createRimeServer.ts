@@ -19,8 +19,12 @@ import type { Voice } from './voices/voice';
 const CLOSE_GRACE_MS = 500;
 
 const Port = described('an integer from 0 to 65535 (0: any free port)', isNumberIn(0, 65535, true));
+/** Node timers take at most 2^31 - 1 ms (about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const Positive = described('an integer of at least 1', isNumberIn(1, Number.MAX_SAFE_INTEGER, true));
-const NonNegative = described('a number of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, false));
+const Milliseconds = described(`an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`, isNumberIn(1, MAX_TIMER_MS, true));
+const NonNegativeMs = described(`a number of milliseconds from 0 to ${MAX_TIMER_MS}`, isNumberIn(0, MAX_TIMER_MS, false));
+const NonNegative = described('a number of at least 0', isNumberIn(0, 1e6, false));
 const ApiKeys = described(
   'a non-empty list of API keys (printable ASCII, no spaces)',
   (u): u is readonly string[] => Array.isArray(u) && u.length > 0 && u.every((key) => typeof key === 'string' && /^[\x21-\x7e]+$/.test(key)),
@@ -32,10 +36,10 @@ const serverProps = {
   host: withDefault(t.string, '127.0.0.1'),
   port: withDefault(Port, 0),
   voice: withDefault(VoiceName, 'test'),
-  firstAudioMs: withDefault(NonNegative, 0),
+  firstAudioMs: withDefault(NonNegativeMs, 0),
   realTimeFactor: withDefault(NonNegative, 0),
   maxConnections: withDefault(Positive, 1000),
-  idleTimeoutMs: withDefault(Positive, 30_000),
+  idleTimeoutMs: withDefault(Milliseconds, 30_000),
   maxTextLength: withDefault(Positive, 1000),
   maxFrameBytes: withDefault(Positive, 64 * 1024),
   frameBytes: withDefault(Positive, 4095),
@@ -84,9 +88,11 @@ async function createVoice(name: RimeServerOptions['voice']): Promise<Voice> {
 /** Writes a plain-text HTTP refusal on an upgrade socket, as Rime answers a refused upgrade. */
 function refuse(socket: Duplex, status: number, body: string): void {
   const payload = Buffer.from(body, 'utf8');
+  // Destroyed once written: a client that never closes its side must not keep the socket (or close()) waiting.
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
       `Content-Length: ${payload.length}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
 }
 
@@ -130,21 +136,35 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
   http.headersTimeout = 10_000;
   http.requestTimeout = 10_000;
 
+  /** Every socket that reached the upgrade handler and is still open: close() destroys what remains. */
+  const upgradeSockets = new Set<Duplex>();
+
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
+    upgradeSockets.add(socket);
+    socket.once('close', () => upgradeSockets.delete(socket));
     const answer = (status: number, body: string) => {
       events.next({ type: 'refused', status, body });
       refuse(socket, status, body);
     };
+    try {
+      accept(request, socket, head, answer);
+    } catch {
+      answer(400, 'Bad Request'); // whatever a hostile request line does, it never reaches the process
+    }
+  });
+
+  function accept(request: IncomingMessage, socket: Duplex, head: Buffer, answer: (status: number, body: string) => void): void {
     const url = new URL(request.url ?? '/', 'ws://localhost');
-    const fault = faults.take();
-    if (fault?.kind === 'refuse') return answer(fault.status, fault.body);
+    const refusal = faults.takeRefusal();
+    if (refusal !== undefined) return answer(refusal.status, refusal.body);
     if (url.pathname !== '/ws') return answer(404, 'Not Found');
     const unauthorized = authFailure(request, options.apiKeys);
     if (unauthorized !== undefined) return answer(401, unauthorized);
     const query = decodeRimeQuery(url.searchParams);
     if (E.isLeft(query)) return answer(400, (query.left.issues ?? [query.left.message]).join('; '));
     if (connections.size >= options.maxConnections) return answer(429, 'Currently at websocket limit');
+    const fault = faults.takeConnectionFault();
     wss.handleUpgrade(request, socket, head, (websocket) => {
       const id = nextId++;
       const connection = new PlainConnection({
@@ -160,7 +180,7 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
       websocket.on('close', () => connections.delete(connection));
       events.next({ type: 'open', connection: id, options: query.right });
     });
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -187,6 +207,7 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
       await Promise.race([Promise.all(closed), sleep(CLOSE_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {})]);
       grace.abort();
       for (const client of wss.clients) client.terminate();
+      for (const socket of upgradeSockets) socket.destroy();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();

@@ -32,6 +32,9 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
   new Observable<TransportEvent>((subscriber) => {
     const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${apiKey}` }, handshakeTimeout: handshakeTimeoutMs });
     let opened = false;
+    // What a server (or a proxy in front of it) sends back could echo the request's headers: never keep the key.
+    // Keys shorter than 8 characters are placeholders (real keys are long); redacting them would mangle every word.
+    const redacted = (text: string) => (apiKey.length < 8 ? text : text.split(apiKey).join('<redacted>'));
     // Kept after teardown too: a late socket error must never become an unhandled exception.
     socket.on('error', ignore);
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -41,7 +44,7 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
     });
     socket.on('unexpected-response', (request, response) => {
       void readBody(response).then((body) => {
-        subscriber.error(upgradeRefused(response.statusCode ?? 0, body));
+        subscriber.error(upgradeRefused(response.statusCode ?? 0, redacted(body)));
         request.destroy();
       });
     });
@@ -55,7 +58,7 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
     });
     socket.on('close', (code, reason) => {
       if (!opened) return; // the 'error' or 'unexpected-response' handler reports it
-      subscriber.next({ type: 'close', code, reason: reason.toString() });
+      subscriber.next({ type: 'close', code, reason: redacted(reason.toString()) });
       subscriber.complete();
     });
     return () => {

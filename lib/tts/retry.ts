@@ -7,12 +7,15 @@ type RetryDelay = number | ((error: RimeError, retryCount: number) => Observable
 
 const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
 const Delay = described(
-  'a number of milliseconds (at least 0) or a function (error, retryCount) => ObservableInput',
-  (u): u is RetryDelay => typeof u === 'function' || isNumberIn(0, Number.MAX_SAFE_INTEGER, false)(u),
+  'a number of milliseconds from 0 to 2147483647, or a function (error, retryCount) => ObservableInput',
+  (u): u is RetryDelay => typeof u === 'function' || isNumberIn(0, 2 ** 31 - 1, false)(u), // Node's longest timer
 );
 
 /** `retry` in RxJS's own shape: a count, or `{ count, delay, resetOnSuccess }`. */
-export const RetryConfig = t.union([Count, t.exact(t.partial({ count: Count, delay: Delay, resetOnSuccess: t.boolean }))]);
+export const RetryConfig = t.union(
+  [Count, t.exact(t.partial({ count: Count, delay: Delay, resetOnSuccess: t.boolean }))],
+  'a number of retries, or { count, delay, resetOnSuccess } (delay: milliseconds up to 2147483647, or (error, retryCount) => ObservableInput)',
+);
 export type RetryConfig = t.TypeOf<typeof RetryConfig>;
 
 export interface RetryPolicy {

@@ -6,6 +6,7 @@ import {
   type OperatorFunction,
   type Subscriber,
   Observable,
+  Subject,
   Subscription,
   asyncScheduler,
   defer,
@@ -17,7 +18,8 @@ import {
 import { type FieldSet, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
 import { RimeError } from '../errors';
 import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
-import { PLAIN_COMMANDS } from '../protocol/plain';
+import { PLAIN_COMMANDS, RIME_BUFFER_BOUNDARIES } from '../protocol/plain';
+import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
 import type { Transport, TransportEvent } from '../transport/transport';
 import { wsTransport } from '../transport/wsTransport';
 import { AudioChunker } from './audio';
@@ -112,10 +114,12 @@ class Link {
   audioSinceLastFrame = false;
   /** When the first text frame went out, until its first audio is reported. */
   firstTextAt: number | undefined;
+  /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
+  heldCharacters = 0;
   private firstTextSent = false;
 
   constructor(frames: readonly string[] = []) {
-    this.frames.push(...frames);
+    frames.forEach((frame) => this.push(frame));
   }
 
   get connecting(): boolean {
@@ -124,6 +128,10 @@ class Link {
 
   get hasText(): boolean {
     return this.frames.some((frame) => !isCommand(frame));
+  }
+
+  get hasEndOfStream(): boolean {
+    return this.frames.includes(PLAIN_COMMANDS.eos);
   }
 
   get endOfStreamSent(): boolean {
@@ -142,6 +150,7 @@ class Link {
 
   push(frame: string): void {
     this.frames.push(frame);
+    this.heldCharacters = isCommand(frame) ? 0 : this.heldCharacters + frame.length;
     if (this.send !== undefined) this.transmit(frame);
   }
 
@@ -175,6 +184,8 @@ class Speech {
   private current = new Link();
   private spare: Link | undefined;
   private prewarmRefused = false;
+  /** The source completed: `<EOS>` was given; nothing more will be said. */
+  private endOfStream = false;
   private failures = 0;
   private readonly chunker: AudioChunker;
   /** The backoff before a retry, while one is pending. */
@@ -197,17 +208,31 @@ class Speech {
   handle(command: TtsCommand): void {
     switch (command.kind) {
       case 'segment':
-        return this.give(command.text);
+        return this.speak(command.text);
       case 'flush':
-        if (this.current.hasText) this.give(PLAIN_COMMANDS.flush);
+        if (this.current.heldCharacters > 0) this.give(PLAIN_COMMANDS.flush);
         return;
       case 'clear':
         return this.interrupt();
       case 'eos':
+        this.endOfStream = true;
         this.give(PLAIN_COMMANDS.eos);
         this.lastAudioAt = asyncScheduler.now();
         this.restartEosTimer();
         return;
+    }
+  }
+
+  /**
+   * Sends a segment so that the server synthesizes exactly it: a `<FLUSH>` first when the server's buffer would
+   * otherwise pass Rime's text limit, and one after a segment that Rime's own buffering would not end (a sentence
+   * closed by a quote or bracket, a long text cut at whitespace) unless the connection's `segment` mode is `never`.
+   */
+  private speak(text: string): void {
+    if (this.current.heldCharacters > 0 && this.current.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(PLAIN_COMMANDS.flush);
+    this.give(text);
+    if (this.settings.options.segment === 'bySentence' && !RIME_BUFFER_BOUNDARIES.includes(text.charAt(text.length - 1))) {
+      this.give(PLAIN_COMMANDS.flush);
     }
   }
 
@@ -217,6 +242,7 @@ class Speech {
   }
 
   private connect(link: Link): void {
+    if (this.subscriber.closed) return;
     link.connect(
       this.settings,
       (event) => this.onEvent(link, event),
@@ -249,7 +275,7 @@ class Speech {
    * its handshake never competes with the first audio.
    */
   private prewarm(): void {
-    if (!this.settings.prewarm || this.prewarmRefused || this.spare !== undefined || this.subscriber.closed) return;
+    if (!this.settings.prewarm || this.prewarmRefused || this.endOfStream || this.spare !== undefined) return;
     this.connect((this.spare = new Link()));
   }
 
@@ -282,6 +308,8 @@ class Speech {
   /** Retries a failed connection after the backoff, on a fresh one given the same frames; or gives up. */
   private fail(error: RimeError): void {
     const { retry } = this.settings;
+    if (this.retryWait !== undefined) return; // a retry is already on its way and will replay everything
+    this.eosTimer?.unsubscribe(); // the deadline starts again with the next connection
     if (!error.retryable || this.failures >= retry.count) return this.subscriber.error(error);
     this.failures++;
     const failed = this.current;
@@ -290,14 +318,19 @@ class Speech {
     this.current = new Link(failed.frames);
     const replayedSegments = failed.frames.filter((frame) => !isCommand(frame)).length;
     this.report({ type: 'retry', attempt: this.failures, error, replayedSegments });
+    if (this.subscriber.closed) return; // the events observer unsubscribed
     let waited = false;
-    this.retryWait = from(retry.delay(error, this.failures))
+    this.retryWait = defer(() => retry.delay(error, this.failures))
       .pipe(take(1))
       .subscribe({
         next: () => {
           waited = true;
           this.retryWait = undefined;
           this.connect(this.current);
+          if (this.current.hasEndOfStream) {
+            this.lastAudioAt = asyncScheduler.now();
+            this.restartEosTimer();
+          }
         },
         // A delay that completes without emitting means: stop retrying.
         complete: () => {
@@ -312,8 +345,15 @@ class Speech {
    * afterwards; speech continues on the pre-opened spare (or a new connection).
    */
   private interrupt(): void {
+    if (this.endOfStream) {
+      // Everything was said: an interruption now only silences what is still arriving.
+      this.current.dispose(true);
+      this.eosTimer?.unsubscribe();
+      return this.subscriber.complete();
+    }
     if (!this.current.hasText) {
       this.current.frames.length = 0;
+      this.current.heldCharacters = 0;
       return;
     }
     this.current.dispose(true);
@@ -341,6 +381,13 @@ class Speech {
 
   private report(event: RimeEvent): void {
     this.settings.events?.next?.(event);
+  }
+
+  /** An interruption from the `clear` control: while text flows it goes through the segmenter first. */
+  clearAfterEnd(): boolean {
+    if (!this.endOfStream) return false;
+    this.interrupt();
+    return true;
   }
 
   dispose(): void {
@@ -379,15 +426,28 @@ export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Ar
       const { pauseBetweenBrackets } = settings.right.options;
       return new Observable<Uint8Array>((subscriber) => {
         const speech = new Speech(subscriber, settings.right);
+        const subscriptions = new Subscription(() => speech.dispose());
+        // `clear` is listened to for the operator's whole life, not only while text flows: a barge-in usually comes
+        // after the LLM finished writing, while the speech is still arriving.
+        const clears = new Subject<void>();
+        if (clear !== undefined) {
+          subscriptions.add(
+            from(clear).subscribe({
+              next: () => {
+                if (!speech.clearAfterEnd()) clears.next();
+              },
+              error: (error: unknown) => subscriber.error(error),
+            }),
+          );
+        }
         speech.start();
-        const commands = source.pipe(ttsCommands({ flush, clear, pauseBetweenBrackets })).subscribe({
-          next: (command) => speech.handle(command),
-          error: (error: unknown) => subscriber.error(error),
-        });
-        return () => {
-          commands.unsubscribe();
-          speech.dispose();
-        };
+        subscriptions.add(
+          source.pipe(ttsCommands({ flush, clear: clears, pauseBetweenBrackets })).subscribe({
+            next: (command) => speech.handle(command),
+            error: (error: unknown) => subscriber.error(error),
+          }),
+        );
+        return subscriptions;
       });
     });
 }

@@ -21,7 +21,7 @@ async function firstLine(output: () => { out: string }): Promise<string> {
 describe('rime-rx serve', () => {
   it('prints the URL, serves, and stops cleanly on SIGTERM', async () => {
     const signals = new EventEmitter();
-    const { code, output } = runCli(['serve', '--port', '0', '--voice', 'test', '--key', 'k1', '--key', 'k2'], signals);
+    const { code, output } = runCli(['serve', '--port', '0', '--voice', 'test', '--key', 'k1', '--key', 'k2'], { signals });
     const url = await firstLine(output);
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
     await expect(refusal(url, pcm, { Authorization: 'Bearer other' })).resolves.toEqual({ status: 401, body: 'invalid api key' });

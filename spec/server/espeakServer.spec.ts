@@ -1,6 +1,6 @@
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { sampleOfMulaw } from '../../lib/server/encode';
-import { framesOf } from '../support/mp3Frames';
+import { framesOf } from '../../lib/audio/mp3Frames';
 import { open, speak } from '../support/wsClient';
 
 function rms(samples: ArrayLike<number>): number {

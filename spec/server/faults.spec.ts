@@ -103,11 +103,22 @@ describe('FaultQueue', () => {
     queue.add({ kind: 'drop' }, 2);
     queue.add({ kind: 'stall' }, 1);
     queue.add({ kind: 'slow', bytesPerSecond: 1 }, 0);
-    expect([queue.take(), queue.take(), queue.take(), queue.take()].map((fault) => fault?.kind)).toEqual([
+    expect(queue.takeRefusal()).toBeUndefined();
+    expect([queue.takeConnectionFault(), queue.takeConnectionFault(), queue.takeConnectionFault(), queue.takeConnectionFault()].map((fault) => fault?.kind)).toEqual([
       'drop',
       'drop',
       'stall',
       undefined,
     ]);
+  });
+
+  it('hands a refusal only to an upgrade, and a connection fault only to an accepted connection', () => {
+    const queue = new FaultQueue();
+    queue.add({ kind: 'refuse', status: 503, body: '' }, 1);
+    queue.add({ kind: 'drop' }, 1);
+    expect(queue.takeConnectionFault()).toBeUndefined();
+    expect(queue.takeRefusal()?.status).toBe(503);
+    expect(queue.takeRefusal()).toBeUndefined();
+    expect(queue.takeConnectionFault()?.kind).toBe('drop');
   });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { type Socket, connect } from 'node:net';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
 import { type Session, open, speak } from '../support/wsClient';
@@ -49,4 +50,72 @@ describe('the server under hostile clients', () => {
     expect([...codes].every((code) => [1000, 1003, 1006, 1007, 1009, 1011].includes(code))).toBe(true);
     expect(reasons.some((reason) => reason.reason === 'binary frames are not supported: send text')).toBe(true);
   }, 30_000);
+});
+
+describe('hostile upgrade requests', () => {
+  const handshake = (target: string) =>
+    `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer k\r\n\r\n';
+
+  /** Sends a raw upgrade request; resolves with the status line, keeping the client's side open if asked. */
+  function rawUpgrade(port: number, target: string, allowHalfOpen = false): Promise<{ status: string; socket: Socket }> {
+    return new Promise((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1', allowHalfOpen }, () => socket.write(handshake(target)));
+      socket.on('error', () => {});
+      socket.once('data', (data: Buffer) => resolve({ status: data.toString().split('\r\n')[0] ?? '', socket }));
+    });
+  }
+
+  it('a request line the URL parser rejects gets 400, and the server keeps serving', async () => {
+    const server = await createRimeServer({ log: () => {} });
+    try {
+      for (const target of ['//[::1', 'http://[', 'http://a b/ws']) {
+        const { status, socket } = await rawUpgrade(server.port, target);
+        expect(status).toMatch(/^HTTP\/1\.1 (400|404)/);
+        socket.destroy();
+      }
+      const session = await open(server.url, pcm);
+      await expect(speak(session, ['Still here.'])).resolves.toEqual({ code: 1000, reason: '' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a client that sends far more text than it reads audio for is closed 1008 instead of queueing without end', async () => {
+    const server = await createRimeServer({ log: () => {} });
+    try {
+      const flood = await open(server.url, { ...pcm, segment: 'immediate' });
+      flood.socket.pause(); // read nothing: the server's sends back up
+      for (let index = 0; index < 3000; index++) flood.send('Ten words of text, again and again and again. ');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      flood.socket.resume();
+      await expect(flood.closed).resolves.toEqual({ code: 1008, reason: 'too much text waiting for synthesis' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('close() does not wait for a refused client that keeps its side open', async () => {
+    const server = await createRimeServer({ log: () => {} });
+    const { status, socket } = await rawUpgrade(server.port, '/nope', true);
+    expect(status).toBe('HTTP/1.1 404 Not Found');
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    socket.destroy();
+  });
+
+  it('a refused stranger never uses up a fault meant for the next accepted connection', async () => {
+    const server = await createRimeServer({ log: () => {}, apiKeys: ['right'] });
+    try {
+      server.inject({ kind: 'close', code: 1013, reason: 'try again later' });
+      const stranger = await rawUpgrade(server.port, '/ws?speaker=cove');
+      expect(stranger.status).toBe('HTTP/1.1 401 Unauthorized');
+      stranger.socket.destroy();
+      const session = await open(server.url, pcm, 'right');
+      await expect(session.closed).resolves.toEqual({ code: 1013, reason: 'try again later' });
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
@@ -44,6 +45,21 @@ describe('wsTransport', () => {
     const error = await lastValueFrom(wsTransport(request('sk-sentinel-wrong'))).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ kind: 'unauthorized', status: 401, reason: 'invalid api key', retryable: false });
     expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain('sk-sentinel');
+  });
+
+  it('a refusal body or close reason that echoes the key is redacted', async () => {
+    const echo = createHttpServer();
+    echo.on('upgrade', (request, socket) => {
+      const body = `bad request: ${request.headers.authorization ?? ''}`;
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const { port } = echo.address() as { port: number };
+    const error = await lastValueFrom(wsTransport(request(SECRET, `ws://127.0.0.1:${port}/ws`))).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 400, reason: 'bad request: Bearer <redacted>' });
+    expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain('sk-sentinel');
+    echo.closeAllConnections();
+    await new Promise((resolve) => echo.close(resolve));
   });
 
   it('a connection that cannot be made errors as a retryable connection failure', async () => {

@@ -6,7 +6,7 @@ import { llmTokens } from '../../lib/testing/llmTokens';
 import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
 import type { RimeEvent } from '../../lib/tts/events';
 import { type RimeTtsConfig, rimeTts } from '../../lib/tts/rimeTts';
-import { framesOf } from '../support/mp3Frames';
+import { framesOf } from '../../lib/audio/mp3Frames';
 
 const story = 'The first sentence is here. A second one follows, with a clause! Does the third ask? The fourth ends it.';
 const segments = ['The first sentence is here.', ' A second one follows,', ' with a clause!', ' Does the third ask?', ' The fourth ends it.'];
@@ -40,6 +40,15 @@ describe('rimeTts() against the local server', () => {
   it('sends whole segments: the server synthesizes exactly the segments sentences() makes', async () => {
     const { audio } = await speakText(server, story, { segment: 'immediate' });
     expect(decodeTestSpeech(audio).utterances).toEqual(segments);
+  });
+
+  it('long run-on text and sentences closed by quotes are all spoken, never "text is too long"', async () => {
+    const runOn = `${'and then it went on '.repeat(80)}until it stopped.`;
+    const quotes = Array.from({ length: 30 }, (_, index) => `He said "Line ${index} is quoted." `).join('');
+    for (const text of [runOn, quotes]) {
+      const { audio } = await speakText(server, text);
+      expect(decodeTestSpeech(audio).text).toBe(text.trimEnd());
+    }
   });
 
   it('mulaw: one byte a sample; mp3: valid frames', async () => {

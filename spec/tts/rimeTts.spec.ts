@@ -58,7 +58,7 @@ describe('rimeTts() with a fake transport', () => {
 
   it('never sends an empty or whitespace-only frame, nor a command hidden in the text', () => {
     scheduler().run(({ cold, flush }) => {
-      const fake = scripted(cold, ['o']);
+      const fake = scripted(cold, ['o-------x']);
       cold('a-b-c-d|', { a: '', b: '   ', c: 'Say <EO', d: 'S> now.' }).pipe(rimeTts(base(fake))).subscribe();
       flush();
       expect(fake.connections[0]?.frames).toEqual(['   Say  now.', '<EOS>']);
@@ -318,6 +318,95 @@ describe('rimeTts() with a fake transport', () => {
     speech.subscribe();
     speech.subscribe();
     expect(fake.connections).toHaveLength(2);
+  });
+});
+
+describe('rimeTts() edge cases found in review', () => {
+  it('clear after the source completed still interrupts: no old audio after it, and the stream completes', () => {
+    scheduler().run(({ cold, hot, expectObservable, flush }) => {
+      const fake = scripted(cold, ['o-a-a-a-a-x']);
+      const clear = hot('-----c');
+      const audio = cold('a|', { a: 'A long answer, ' }).pipe(rimeTts(base(fake, { clear })), map(text));
+      expectObservable(audio).toBe('--a-a|', { a: 'aa' });
+      flush();
+      expect(fake.connections[0]?.frames).toEqual(['A long answer,', '<EOS>', '<CLEAR>']);
+      expect(fake.connections[0]?.closedByClientAt).toBe(5);
+    });
+  });
+
+  it('the <EOS> deadline runs again on the connection a retry opens, so a second stall is an error, not a hang', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const fake = scripted(cold, ['o', 'o', 'o']);
+      const audio = cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(fake, { eosTimeoutMs: 100, retry: { count: 2, delay: 10 } })));
+      expectObservable(audio).toBe('321ms #', undefined, expect.objectContaining({ kind: 'timeout' }));
+    });
+  });
+
+  it('a failure during the backoff does not start a second retry', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o--d', 'o---a-x']);
+      const events: RimeEvent[] = [];
+      cold('a|', { a: 'Hi.' })
+        .pipe(rimeTts(base(fake, { eosTimeoutMs: 20, retry: { count: 3, delay: 50 }, events: { next: (event) => events.push(event) } })))
+        .subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(2);
+      expect(events.filter((event) => event.type === 'retry')).toHaveLength(1);
+    });
+  });
+
+  it('unsubscribing from inside the retry event stops everything: no backoff, no new connection', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['r', 'o']);
+      const subscription = cold('a', { a: 'Hi.' })
+        .pipe(rimeTts(base(fake, { events: { next: (event) => event.type === 'retry' && subscription.unsubscribe() } })))
+        .subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(1);
+    });
+  });
+
+  it('a retry delay function that throws, or returns no ObservableInput, errors the stream instead of the process', () => {
+    const errors: unknown[] = [];
+    const fake = new FakeTransport((connection) => connection.fail(upgradeRefused(503, 'unavailable')));
+    const delays = [
+      () => {
+        throw new Error('bad delay');
+      },
+      () => 100 as unknown as ReturnType<typeof EMPTY.pipe>,
+    ];
+    for (const delay of delays) {
+      of('Hi.').pipe(rimeTts(base(fake, { retry: { count: 1, delay } }))).subscribe({ error: (error) => errors.push(error) });
+    }
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toEqual(new Error('bad delay'));
+    expect(String(errors[1])).toMatch(/where a stream was expected/);
+  });
+
+  it('makes the server synthesize exactly its segments: <FLUSH> after a sentence closed by a quote, and before passing 1000 characters', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o--------x']);
+      const runOn = `${'word '.repeat(199)}word`;
+      cold('a-b|', { a: 'He said "Stop." Then', b: ` ${runOn} ${runOn}` }).pipe(rimeTts(base(fake))).subscribe();
+      flush();
+      const frames = fake.connections[0]?.frames ?? [];
+      expect(frames.slice(0, 2)).toEqual(['He said "Stop."', '<FLUSH>']);
+      let held = 0;
+      for (const frame of frames) {
+        held = frame.startsWith('<') ? 0 : held + frame.length;
+        expect(held).toBeLessThanOrEqual(1000);
+      }
+      expect(frames.filter((frame) => !frame.startsWith('<')).join('')).toBe(`He said "Stop." Then ${runOn} ${runOn}`);
+    });
+  });
+
+  it('sends no <FLUSH> of its own in segment=never mode, except to stay under 1000 characters', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o--x']);
+      cold('a|', { a: 'He said "Stop." Then left' }).pipe(rimeTts(base(fake, { segment: 'never' }))).subscribe();
+      flush();
+      expect(fake.connections[0]?.frames).toEqual(['He said "Stop."', ' Then left', '<EOS>']);
+    });
   });
 });
 

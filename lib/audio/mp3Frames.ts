@@ -1,4 +1,4 @@
-/** MPEG audio Layer III frame headers, parsed independently of the encoder, to check mp3 output. */
+/** MPEG audio Layer III frame headers: enough to check mp3 output and to count its duration. */
 export interface FrameHeader {
   readonly samplingRate: number;
   readonly length: number;
@@ -40,3 +40,36 @@ export function framesOf(bytes: Uint8Array): FrameHeader[] {
   return frames;
 }
 
+
+/**
+ * Counts the seconds of mp3 audio in a stream of chunks that may cut frames anywhere: feed it every chunk, read
+ * `seconds`. Bytes before the first frame header (or between frames, e.g. an ID3 tag) are skipped.
+ */
+export class Mp3Duration {
+  private pending = new Uint8Array(0);
+  private samples = 0;
+  private samplingRate = 0;
+
+  add(chunk: Uint8Array): void {
+    const bytes = new Uint8Array(this.pending.length + chunk.length);
+    bytes.set(this.pending);
+    bytes.set(chunk, this.pending.length);
+    let offset = 0;
+    while (offset + 4 <= bytes.length) {
+      const header = frameHeaderAt(bytes, offset);
+      if (header === undefined) {
+        offset++;
+        continue;
+      }
+      if (offset + header.length > bytes.length) break;
+      this.samples += header.samples;
+      this.samplingRate = header.samplingRate;
+      offset += header.length;
+    }
+    this.pending = bytes.slice(offset);
+  }
+
+  get seconds(): number {
+    return this.samplingRate === 0 ? 0 : this.samples / this.samplingRate;
+  }
+}

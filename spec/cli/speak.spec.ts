@@ -1,0 +1,147 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { framesOf } from '../../lib/audio/mp3Frames';
+import { WAV_UNKNOWN_LENGTH } from '../../lib/audio/wav';
+import { createRimeServer } from '../../lib/server/createRimeServer';
+import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import { runCli } from './main.spec';
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The data chunk of a WAV file, after checking that the header's lengths match the file. */
+function wavData(file: Buffer): Buffer {
+  expect(file.subarray(0, 4).toString()).toBe('RIFF');
+  expect(file.readUInt32LE(4)).toBe(file.length - 8);
+  expect(file.readUInt32LE(40)).toBe(file.length - 44);
+  return file.subarray(44);
+}
+
+describe('rime-rx speak', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rime-rx-speak-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const path = (name: string) => join(dir, name);
+  const speak = (args: string[], options: Parameters<typeof runCli>[1] = {}) => runCli(['speak', ...args], options);
+
+  it('speaks its arguments into a WAV file with a correct header, on the embedded server, saying so once', async () => {
+    const run = speak(['Hello there.', 'How are you?', '-o', path('out.wav'), '--voice', 'test']);
+    await expect(run.code).resolves.toBe(0);
+    expect(decodeTestSpeech(wavData(readFileSync(path('out.wav')))).text).toBe('Hello there. How are you?');
+    const { err } = run.output();
+    expect(err.match(/embedded local server/g)).toHaveLength(1);
+    expect(err).toMatch(/^rime-rx: wrote .*out\.wav: 1\.5 s of audio, \d+ KB, first audio after \d+ ms$/m);
+  });
+
+  it('streams stdin as it arrives: audio is written while the text is still coming', async () => {
+    const stdin = new PassThrough();
+    const run = speak(['-o', path('live.pcm'), '--voice', 'test'], { stdin });
+    stdin.write('The first sentence arrives early. The sec');
+    for (let waited = 0; waited < 3000 && (statSync(path('live.pcm'), { throwIfNoEntry: false })?.size ?? 0) === 0; waited += 20) await delay(20);
+    expect(statSync(path('live.pcm')).size).toBeGreaterThan(0);
+    stdin.end('ond comes later.');
+    await expect(run.code).resolves.toBe(0);
+    expect(decodeTestSpeech(readFileSync(path('live.pcm'))).text).toBe('The first sentence arrives early. The second comes later.');
+  });
+
+  it('reads --input FILE', async () => {
+    writeFileSync(path('script.txt'), 'From a file. With two sentences.\n');
+    await expect(speak(['--input', path('script.txt'), '-o', path('file.raw'), '--voice', 'test']).code).resolves.toBe(0);
+    expect(decodeTestSpeech(readFileSync(path('file.raw'))).text).toBe('From a file. With two sentences.');
+  });
+
+  it('writes to stdout with -o - (a WAV header of unknown length for pipes)', async () => {
+    const run = speak(['Piped.', '-o', '-', '--format', 'wav', '--voice', 'test', '--quiet']);
+    await expect(run.code).resolves.toBe(0);
+    const bytes = run.stdoutBytes();
+    expect(bytes.readUInt32LE(40)).toBe(WAV_UNKNOWN_LENGTH);
+    expect(decodeTestSpeech(bytes.subarray(44)).text).toBe('Piped.');
+    expect(run.output().err).toBe('');
+  });
+
+  it.each([
+    ['a.ulaw', ['--sampling-rate', '8000'], 8 + 7 * 480],
+    ['a.mulaw', ['--sampling-rate', '8000'], 8 + 7 * 480],
+    ['a.pcm', ['--sampling-rate', '8000'], (8 + 7 * 480) * 2],
+  ])('infers the format from %s', async (name, flags, bytes) => {
+    await expect(speak(['Seven..', '-o', path(name), '--voice', 'test', ...flags]).code).resolves.toBe(0);
+    expect(statSync(path(name)).size).toBe(bytes);
+  });
+
+  it('speaks real speech as mp3 by default (the README command)', async () => {
+    const run = speak(['Hello from rime-rx.', '-o', path('hello.mp3')]);
+    await expect(run.code).resolves.toBe(0);
+    const frames = framesOf(readFileSync(path('hello.mp3')));
+    expect(frames.reduce((total, frame) => total + frame.samples, 0) / (frames[0]?.samplingRate ?? 1)).toBeGreaterThan(0.5);
+  });
+
+  it.each([
+    [['x', '-o', 'a.ogg'], /cannot tell the format of a\.ogg/],
+    [['x', '-o', 'a.mp3', '--format', 'pcm'], /a\.mp3 names mp3 audio but --format says pcm/],
+    [['x', '-o', '-'], /writing to stdout \(-o -\) needs --format/],
+    [['x'], /give -o FILE/],
+    [['x', '-o', 'a.mp3', '--speker', 'cove'], /unknown option --speker; did you mean --speaker\?/],
+    [['x', '-o', 'a.mp3', '--sampling-rate', '99', '--speaker', 'cov'], /invalid options: samplingRate must be an integer from 4000 to 44100, got 99; speaker "cov" is not a mistv3 voice for eng; did you mean cove\?/],
+    [['x', '-o', 'a.mp3', '--format', 'ogg'], /--format must be one of mp3, wav, mulaw, pcm/],
+    [['x', '-o', 'a.mp3', '--input', 'f.txt'], /as arguments or with --input, not both/],
+  ])('usage errors exit 2 with one line naming the cause: %j', async (args, message) => {
+    const run = speak(args);
+    await expect(run.code).resolves.toBe(2);
+    expect(run.output().err).toMatch(message);
+    expect(run.output().err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('without text on a terminal or anywhere: exit 2', async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const run = speak(['-o', path('x.mp3')], { stdin });
+    await expect(run.code).resolves.toBe(2);
+    expect(run.output().err).toMatch(/no text/);
+  });
+
+  describe('with RIME_API_KEY, against a server', () => {
+    it('authentication failure: exit 3, and the key appears nowhere', async () => {
+      const strict = await createRimeServer({ log: () => {}, apiKeys: ['right'] });
+      try {
+        const run = speak(['x', '-o', path('x.mp3'), '--url', strict.url], { env: { RIME_API_KEY: 'sk-sentinel-cli' } });
+        await expect(run.code).resolves.toBe(3);
+        const { out, err } = run.output();
+        expect(err).toBe('rime-rx: Rime refused the connection: 401 invalid api key\n');
+        expect(out + err).not.toContain('sk-sentinel');
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('rate limit: exit 4; connection failure: exit 5', async () => {
+      const limited = await createRimeServer({ log: () => {}, faults: [{ kind: 'refuse', status: 429, body: 'Currently at websocket limit' }] });
+      const url = limited.url;
+      try {
+        const run = speak(['x', '-o', path('x.mp3'), '--url', url, '--retries', '0'], { env: { RIME_API_KEY: 'k' } });
+        await expect(run.code).resolves.toBe(4);
+        expect(run.output().err).toBe('rime-rx: Rime refused the connection: 429 Currently at websocket limit\n');
+      } finally {
+        await limited.close();
+      }
+      const gone = speak(['x', '-o', path('x.mp3'), '--url', url, '--retries', '0'], { env: { RIME_API_KEY: 'k' } });
+      await expect(gone.code).resolves.toBe(5);
+      expect(gone.output().err).toMatch(/^rime-rx: could not connect to ws:\/\/127\.0\.0\.1:\d+\/ws: ECONNREFUSED\n$/);
+    });
+  });
+
+  it('Ctrl-C tears down cleanly, exits 130 and leaves a playable file of what arrived', async () => {
+    const signals = new EventEmitter();
+    const stdin = new PassThrough();
+    const run = speak(['-o', path('cut.wav'), '--voice', 'test'], { stdin, signals });
+    stdin.write('This part is spoken before the interruption. And this');
+    for (let waited = 0; waited < 3000 && (statSync(path('cut.wav'), { throwIfNoEntry: false })?.size ?? 0) <= 44; waited += 20) await delay(20);
+    await delay(50);
+    signals.emit('SIGINT');
+    await expect(run.code).resolves.toBe(130);
+    expect(decodeTestSpeech(wavData(readFileSync(path('cut.wav')))).text).toBe('This part is spoken before the interruption.');
+    expect(run.output().err).toMatch(/interrupted; wrote/);
+  });
+});
