@@ -39,16 +39,16 @@ export async function main(): Promise<TurnLog> {
     );
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-    llm.next('Hello! How can I help you today');
+    llm.next('Hello! How can I help you today? ');
     endOfTurn.next(); // the LLM is done: speak the unfinished sentence now
     await wait(300);
 
     llm.next('Our opening hours are nine to five on weekdays, and on Saturdays we open at ten, ');
     llm.next('but on Sundays and public holidays we stay closed all day long');
-    await wait(250);
-    userStartedSpeaking.next(); // barge-in: the rest of that answer must never be heard
+    await wait(120);
+    userStartedSpeaking.next(); // barge-in, mid-sentence: the rest of that answer must never be heard
 
-    llm.next('Of course, go ahead.');
+    llm.next(' Of course, go ahead.');
     endOfTurn.next();
     llm.complete();
 
