@@ -3,7 +3,6 @@ import { type Emit, type TextControls, type TextStage, textStage } from './textS
 
 const commandTags = /<(?:EOS|FLUSH|CLEAR)>/gi;
 const commandOrPauseTags = /<(?:EOS|FLUSH|CLEAR|\d+)>/gi;
-const commandNames = ['eos', 'flush', 'clear'];
 
 export interface SafeTextOptions {
   /** Keep `<200>`-style pause tags (Rime's `pauseBetweenBrackets`); otherwise they are removed. */
@@ -27,16 +26,17 @@ export function neutralize(text: string, options: SafeTextOptions = {}): string 
 }
 
 /**
- * Where an unfinished tag starts at the end of `text` (`"... <EO"`, `"... <20"`), or `text.length` if none: text
- * from there on could still become a command or a pause with the next token, so it is held back.
+ * Where the held-back tail of `text` starts, or `text.length` if nothing is held: the trailing run of tag characters
+ * (`<`, letters, digits) from its first `<` (`"... <EO"`, `"... <20"`, `"<<EOS"`). Text from there on could still
+ * become a command or a pause with the next token, or join what precedes a tag that the next token completes and
+ * removes (`"<"` + `"<EOS>"` + `"0>"`), so it waits until a later character decides it.
  */
 export function unfinishedTagStart(text: string): number {
-  const start = text.lastIndexOf('<');
-  if (start === -1) return text.length;
-  const inside = text.slice(start + 1);
-  const lower = inside.toLowerCase();
-  const couldGrow = /^\d*$/.test(inside) || commandNames.some((name) => name.startsWith(lower));
-  return couldGrow ? start : text.length;
+  let start = text.length;
+  for (let index = text.length - 1; index >= 0 && /[<A-Za-z0-9]/.test(text.charAt(index)); index--) {
+    if (text.charAt(index) === '<') start = index;
+  }
+  return start;
 }
 
 /** Neutralises commands across token boundaries by holding back an unfinished tag until it is decided. */

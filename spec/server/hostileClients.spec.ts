@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { type Socket, connect } from 'node:net';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
-import { type Session, open, speak } from '../support/wsClient';
+import { type Session, open, refusal, speak } from '../support/wsClient';
 
 const pcm = { speaker: 'cove', audioFormat: 'pcm' } as const;
 
@@ -90,6 +90,47 @@ describe('hostile upgrade requests', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       flood.socket.resume();
       await expect(flood.closed).resolves.toEqual({ code: 1008, reason: 'too much text waiting for synthesis' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('slowloris: handshakes that never finish do not stop a well-behaved client, nor close()', async () => {
+    const server = await createRimeServer({ log: () => {} });
+    const crawlers: Socket[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      for (let index = 0; index < 30; index++) {
+        const socket = connect(server.port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write('GET /ws?speaker=cove HTTP/1.1\r\nHost: x\r\n');
+        timers.push(setInterval(() => socket.write(`X-Slow-${index}: 1\r\n`), 50));
+        crawlers.push(socket);
+      }
+      const session = await open(server.url, pcm);
+      await expect(speak(session, ['Served despite the crawlers.'])).resolves.toEqual({ code: 1000, reason: '' });
+      expect(decodeTestSpeech(session.audio()).text).toBe('Served despite the crawlers.');
+    } finally {
+      timers.forEach(clearInterval);
+      const started = Date.now();
+      await server.close();
+      expect(Date.now() - started).toBeLessThan(1000);
+      crawlers.forEach((socket) => socket.destroy());
+    }
+  });
+
+  it('a connection flood past maxConnections gets 429 for the excess; the server serves again once it ebbs', async () => {
+    const server = await createRimeServer({ log: () => {}, maxConnections: 20 });
+    try {
+      const attempts = await Promise.allSettled(Array.from({ length: 50 }, () => open(server.url, pcm)));
+      const admitted = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+      expect(admitted).toHaveLength(20);
+      await expect(refusal(server.url, pcm)).resolves.toEqual({ status: 429, body: 'Currently at websocket limit' });
+      admitted.forEach((session) => session.socket.close());
+      await Promise.all(admitted.map((session) => session.closed));
+      for (let waited = 0; waited < 2000 && server.connectionCount > 0; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      const session = await open(server.url, pcm);
+      await expect(speak(session, ['Back to normal.'])).resolves.toEqual({ code: 1000, reason: '' });
     } finally {
       await server.close();
     }

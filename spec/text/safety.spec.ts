@@ -44,7 +44,10 @@ describe('unfinishedTagStart()', () => {
     ['wait <20', 5],
     ['a < b', 5],
     ['<EOS', 0],
-    ['<EOSX', 5],
+    ['<EOSX', 0],
+    ['<<', 0],
+    ['a<b<2', 1],
+    ['tag <b>', 7],
     ['x <FLUSH', 2],
     ['done.', 5],
   ])('%j -> %d', (text, expected) => {
@@ -57,6 +60,13 @@ describe('safeText()', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const source = cold('-a-b-|', { a: 'Stop <EO', b: 'S> now' });
       expectObservable(source.pipe(safeText())).toBe('-x-y-|', { x: 'Stop ', y: ' now' });
+    });
+  });
+
+  it('holds a "<" that a removed tag could join to what follows ("<" + "<EOS>" + "0>")', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-a-b-c-d-|', { a: '<', b: '<EOS', c: '>0', d: '> ok' });
+      expectObservable(source.pipe(safeText())).toBe('-------x-|', { x: ' ok' });
     });
   });
 
