@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { type BenchOptions, type Section, machine } from './harness';
 import { benchSentences } from './sentences';
 import { benchRimeTts } from './rimeTts';
+import { benchScale } from './scale';
 import { benchServer } from './server';
 
-const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [benchSentences, benchServer, benchRimeTts];
+const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [benchSentences, benchServer, benchRimeTts, benchScale];
 
 async function main(args: readonly string[]): Promise<void> {
   const options: BenchOptions = { quick: args.includes('--quick') };

@@ -1,6 +1,7 @@
-import { from, lastValueFrom, map, range, tap, toArray } from 'rxjs';
+import { from, lastValueFrom, map, of, range, tap, toArray } from 'rxjs';
 import { sentences as segmenting } from '../lib/text/sentences';
 import { WebSocket } from 'ws';
+import { llmTokens } from '../lib/testing/llmTokens';
 import { rimeTts } from '../lib/tts/rimeTts';
 import { type BenchOptions, type Section, format, stats } from './harness';
 import { startServerProcess } from './serverProcess';
@@ -19,10 +20,53 @@ function rawClient(url: string, frames: readonly string[], onAudio: (bytes: numb
   });
 }
 
-function rimeClient(url: string, text: readonly string[], onAudio: (bytes: number) => void): Promise<unknown> {
+/**
+ * A client in the style of Rime's own example: sends the text token by token, then `<EOS>`, and accumulates the
+ * audio by concatenation (`audio_data += audio`), handing it over only at the end.
+ */
+function naiveClient(url: string, text: string, onAudio: (bytes: number) => void): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let audio = Buffer.alloc(0);
+    const socket = new WebSocket(`${url}${query}`, { headers: { Authorization: 'Bearer bench' } });
+    socket.on('open', () => {
+      for (const token of llmTokens(text, { seed: 3 })) socket.send(token);
+      socket.send('<EOS>');
+    });
+    socket.on('message', (data: Buffer) => {
+      audio = Buffer.concat([audio, data]);
+      onAudio(data.length);
+    });
+    socket.on('close', () => resolve(audio));
+    socket.on('error', reject);
+  });
+}
+
+interface MemoryUse {
+  readonly before: number;
+  readonly peak: number;
+  readonly after: number;
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** RSS before, at the peak (sampled every 50 ms) and after `work`, which reports the audio bytes it received. */
+async function memoryWhile(work: (onAudio: (bytes: number) => void) => Promise<unknown>): Promise<MemoryUse> {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  let bytes = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const started = performance.now();
+  await work((count) => (bytes += count));
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  return { before, peak: Math.max(peak, process.memoryUsage().rss), after: process.memoryUsage().rss, bytes, seconds };
+}
+
+function rimeClient(url: string, text: readonly string[], onAudio: (bytes: number) => void, prewarm = true): Promise<unknown> {
   return lastValueFrom(
     from(text).pipe(
-      rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'bench', url }),
+      rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'bench', url, prewarm }),
       tap((chunk) => onAudio(chunk.length)),
     ),
     { defaultValue: undefined },
@@ -48,20 +92,38 @@ async function throughput(client: (onAudio: (bytes: number) => void) => Promise<
 }
 
 export async function benchRimeTts(options: BenchOptions): Promise<Section> {
-  const runs = options.quick ? 5 : 60;
+  const runs = options.quick ? 5 : 150;
   const latency = await startServerProcess(['--first-audio-ms', '20']);
   const rawTtfa: number[] = [];
   const rimeTtfa: number[] = [];
+  const coldTtfa: number[] = [];
+  const naiveTtfa: number[] = [];
+  // The raw client sends exactly the frames rimeTts sends: the segments sentences() makes, then <EOS>.
+  const sentenceFrames = [...(await lastValueFrom(of(sentence).pipe(segmenting(), toArray()))), '<EOS>'];
   try {
+    const tokens = llmTokens(sentence, { seed: 3 });
+    const clients: [number[], (onAudio: (bytes: number) => void) => Promise<unknown>][] = [
+      [rawTtfa, (onAudio) => rawClient(latency.url, sentenceFrames, onAudio)],
+      [rimeTtfa, (onAudio) => rimeClient(latency.url, tokens, onAudio)],
+      [coldTtfa, (onAudio) => rimeClient(latency.url, tokens, onAudio, false)],
+      [naiveTtfa, (onAudio) => naiveClient(latency.url, sentence, onAudio)],
+    ];
+    let seed = 7;
     for (let run = 0; run < runs; run++) {
-      rawTtfa.push(await firstAudio((onAudio) => rawClient(latency.url, [sentence, '<EOS>'], onAudio)));
-      rimeTtfa.push(await firstAudio((onAudio) => rimeClient(latency.url, [sentence], onAudio)));
+      // A different order every run, so no client always follows the same one.
+      const order = clients.map((client) => ({ client, key: (seed = (seed * 16807) % 2147483647) })).sort((a, b) => a.key - b.key);
+      for (const { client: [samples, client] } of order) samples.push(await firstAudio(client));
     }
   } finally {
     await latency.stop();
   }
   const raw = stats(rawTtfa);
   const ours = stats(rimeTtfa);
+  const naive = stats(naiveTtfa);
+  // Runs are interleaved, so pairing them cancels the drift of the machine's load.
+  const added = stats(rimeTtfa.map((ms, run) => ms - (rawTtfa[run] ?? ms)));
+  const cold = stats(coldTtfa);
+  const addedCold = stats(coldTtfa.map((ms, run) => ms - (rawTtfa[run] ?? ms)));
 
   const fast = await startServerProcess([]);
   const sentences = options.quick ? 40 : 400;
@@ -69,7 +131,10 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
   const rawRates: number[] = [];
   const rimeRates: number[] = [];
   let streamedBytes = 0;
-  const memory: { before: number; peak: number; after: number; heapPeak: number; bytes: number } = { before: 0, peak: 0, after: 0, heapPeak: 0, bytes: 0 };
+  let memory: MemoryUse;
+  let naiveMemory: MemoryUse;
+  let oursSmall: MemoryUse;
+  const naiveTarget = (options.quick ? 2 : 8) * 2 ** 20;
   try {
     // The raw client sends exactly the frames rimeTts sends: the segments sentences() makes, then <EOS>.
     const frames = await lastValueFrom(from(text).pipe(segmenting(), toArray()));
@@ -81,24 +146,20 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
     }
     const target = (options.quick ? 20 : 500) * 2 ** 20;
     const perSentence = streamedBytes / sentences;
-    const needed = Math.ceil(target / perSentence);
-    global.gc?.();
-    memory.before = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      const usage = process.memoryUsage();
-      memory.peak = Math.max(memory.peak, usage.rss);
-      memory.heapPeak = Math.max(memory.heapPeak, usage.heapUsed);
-    }, 50);
-    await lastValueFrom(
-      range(0, needed).pipe(
-        map((index) => `Sentence number ${index} is spoken at a steady pace, on and on. `),
-        rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'bench', url: fast.url }),
-        tap((chunk) => (memory.bytes += chunk.length)),
-      ),
-      { defaultValue: undefined },
-    );
-    clearInterval(sampler);
-    memory.after = process.memoryUsage().rss;
+    const sentencesFor = (bytes: number) => Math.ceil(bytes / perSentence);
+    const long = (count: number) => range(0, count).pipe(map((index) => `Sentence number ${index} is spoken at a steady pace, on and on. `));
+    const streamThroughRimeTts = (count: number) => (onAudio: (bytes: number) => void) =>
+      lastValueFrom(
+        long(count).pipe(
+          rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'bench', url: fast.url }),
+          tap((chunk) => onAudio(chunk.length)),
+        ),
+        { defaultValue: undefined },
+      );
+    memory = await memoryWhile(streamThroughRimeTts(sentencesFor(target)));
+    const naiveText = await lastValueFrom(long(sentencesFor(naiveTarget)).pipe(toArray()));
+    naiveMemory = await memoryWhile((onAudio) => naiveClient(fast.url, naiveText.join(''), onAudio));
+    oursSmall = await memoryWhile(streamThroughRimeTts(sentencesFor(naiveTarget)));
   } finally {
     await fast.stop();
   }
@@ -113,14 +174,19 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
       'the client alone; the raw client is a bare `ws` socket sending the same frames (the segments, then `<EOS>`).',
       '',
       `**Time to first audio**, from the start of the client (connect included) to its first audio byte, server time to`,
-      `first audio fixed at 20 ms; median (min–max) of ${runs} runs each, interleaved:`,
+      `first audio fixed at 20 ms; median (min–max) of ${runs} runs each, interleaved in a shuffled order:`,
       '',
       '| client | time to first audio |',
       '|---|---|',
-      `| raw ws (baseline) | ${format.spread(raw, 'ms', 2)} |`,
-      `| rimeTts | ${format.spread(ours, 'ms', 2)} |`,
+      `| raw ws (baseline): the same frames | ${format.spread(raw, 'ms', 2)} |`,
+      `| rimeTts: the sentence as LLM tokens | ${format.spread(ours, 'ms', 2)} |`,
+      `| rimeTts with \`prewarm: false\` (no spare connection) | ${format.spread(cold, 'ms', 2)} |`,
+      `| naive client in the style of Rime's example: token by token | ${format.spread(naive, 'ms', 2)} |`,
       '',
-      `Added by rimeTts: **${format.fixed(ours.median - raw.median, 2)} ms** at the median (target: under 0.5 ms).`,
+      `Added by rimeTts: **${format.fixed(ours.median - raw.median, 2)} ms** between the medians, ${format.fixed(added.median, 2)} ms as the`,
+      `median of the ${runs} paired differences (target: under 0.5 ms); without the spare connection ${format.fixed(cold.median - raw.median, 2)} ms`,
+      `(${format.fixed(addedCold.median, 2)} ms paired); the naive client ${format.fixed(naive.median - raw.median, 2)} ms (it has no operator at all: this much is the`,
+      'spread between plain sockets).',
       '',
       `**Throughput** over ${sentences} sentences (${mb(streamedBytes)} of pcm), the server as fast as it can; median`,
       `(min–max) of ${rawRates.length} runs each, interleaved:`,
@@ -132,8 +198,16 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
       '',
       `rimeTts runs at **${format.fixed(rimeRate.median / rawRate.median)}x** the raw client (target: at least 0.9x).`,
       '',
-      `**Memory** while streaming ${mb(memory.bytes)} of audio through one subscription: RSS ${mb(memory.before)} before,`,
-      `${mb(memory.peak)} at the peak (+${mb(memory.peak - memory.before)}), ${mb(memory.after)} after; heap peak ${mb(memory.heapPeak)}.`,
+      `**Memory** (RSS) while streaming audio through one client, sampled every 50 ms:`,
+      '',
+      '| client | audio | time | RSS before | peak | growth |',
+      '|---|---|---|---|---|---|',
+      `| rimeTts | ${mb(memory.bytes)} | ${format.fixed(memory.seconds, 1)} s | ${mb(memory.before)} | ${mb(memory.peak)} | **+${mb(memory.peak - memory.before)}** |`,
+      `| rimeTts | ${mb(oursSmall.bytes)} | ${format.fixed(oursSmall.seconds, 1)} s | ${mb(oursSmall.before)} | ${mb(oursSmall.peak)} | +${mb(oursSmall.peak - oursSmall.before)} |`,
+      `| naive client (concatenates) | ${mb(naiveMemory.bytes)} | ${format.fixed(naiveMemory.seconds, 1)} s | ${mb(naiveMemory.before)} | ${mb(naiveMemory.peak)} | +${mb(naiveMemory.peak - naiveMemory.before)} |`,
+      '',
+      'rimeTts target: flat, under 20 MB of growth. The naive client holds all the audio and copies it on every message',
+      `(quadratic time), so it is measured on ${mb(naiveTarget)} only.`,
     ].join('\n'),
   };
 }

@@ -18,6 +18,11 @@ export interface ConnectionSettings {
   readonly maxTextLength: number;
   /** Largest binary frame sent; an odd size, so pcm arrives cut at odd byte boundaries as Rime cuts it. */
   readonly frameBytes: number;
+  /**
+   * Text a connection may have waiting for synthesis (buffer and queue). A client that sends faster than it reads
+   * would otherwise grow the queue without end while backpressure holds synthesis back.
+   */
+  readonly maxWaitingCharacters: number;
 }
 
 export interface ConnectionContext {
@@ -29,12 +34,6 @@ export interface ConnectionContext {
   readonly fault: ConnectionFault | undefined;
   readonly emit: (event: ServerEvent) => void;
 }
-
-/**
- * Text a connection may have waiting for synthesis (buffer and queue). A client that sends faster than it reads
- * would otherwise grow the queue without end while backpressure holds synthesis back.
- */
-const MAX_WAITING_CHARACTERS = 100_000;
 
 /** Send-buffer size above which the server waits for the socket to drain: memory stays flat for slow clients. */
 const HIGH_WATER_BYTES = 256 * 1024;
@@ -114,7 +113,7 @@ export class PlainConnection {
     this.context.emit({ type: 'text', connection: this.context.id, text: frame });
     this.buffer += frame;
     this.waitingCharacters += frame.length;
-    if (this.waitingCharacters > MAX_WAITING_CHARACTERS) return this.close(CLOSE.policyViolation, 'too much text waiting for synthesis');
+    if (this.waitingCharacters > this.context.settings.maxWaitingCharacters) return this.close(CLOSE.policyViolation, 'too much text waiting for synthesis');
     if (this.buffer.length > this.context.settings.maxTextLength && this.context.options.segment !== 'immediate') {
       return this.close(CLOSE.internalError, '400: text is too long');
     }

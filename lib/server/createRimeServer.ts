@@ -43,6 +43,7 @@ const serverProps = {
   maxTextLength: withDefault(Positive, 1000),
   maxFrameBytes: withDefault(Positive, 64 * 1024),
   frameBytes: withDefault(Positive, 4095),
+  maxWaitingCharacters: withDefault(Positive, 1_000_000),
   faults: withDefault(Faults, []),
 };
 

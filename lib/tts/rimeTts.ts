@@ -63,6 +63,8 @@ export interface RimeTtsConfig extends RimeOptionsInput {
 
 interface TtsSettings {
   readonly options: RimeOptions;
+  /** The websocket URL, built once. */
+  readonly url: URL;
   readonly apiKey: string;
   readonly retry: RetryPolicy;
   readonly handshakeTimeoutMs: number;
@@ -93,6 +95,7 @@ function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings>
   if (issues.length > 0 || E.isLeft(options) || E.isLeft(tts) || apiKey === undefined) return E.left(RimeError.invalidOptions(issues));
   return E.right({
     options: options.right,
+    url: rimeUrl(options.right),
     apiKey,
     retry: retryPolicy(tts.right.retry),
     handshakeTimeoutMs: tts.right.handshakeTimeoutMs,
@@ -139,7 +142,7 @@ class Link {
   }
 
   connect(settings: TtsSettings, onEvent: (event: TransportEvent) => void, onError: (error: unknown) => void): void {
-    const request = { url: rimeUrl(settings.options), apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
+    const request = { url: settings.url, apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
     this.subscription = settings.transport(request).subscribe({ next: onEvent, error: onError });
   }
 
@@ -418,9 +421,16 @@ class Speech {
  *   .subscribe(chunk => speaker.write(chunk));
  */
 export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Array> {
+  // Decoded once per operator; again only if RIME_API_KEY changed since (it is read when a subscription starts).
+  let decoded: { readonly environmentKey: string | undefined; readonly settings: E.Either<RimeError, TtsSettings> } | undefined;
+  const settingsNow = () => {
+    const environmentKey = process.env['RIME_API_KEY'];
+    if (decoded === undefined || decoded.environmentKey !== environmentKey) decoded = { environmentKey, settings: decodeSettings(config) };
+    return decoded.settings;
+  };
   return (source) =>
     defer(() => {
-      const settings = decodeSettings(config);
+      const settings = settingsNow();
       if (E.isLeft(settings)) return throwError(() => settings.left);
       const { flush, clear } = config;
       const { pauseBetweenBrackets } = settings.right.options;

@@ -82,7 +82,7 @@ describe('hostile upgrade requests', () => {
   });
 
   it('a client that sends far more text than it reads audio for is closed 1008 instead of queueing without end', async () => {
-    const server = await createRimeServer({ log: () => {} });
+    const server = await createRimeServer({ log: () => {}, maxWaitingCharacters: 100_000 });
     try {
       const flood = await open(server.url, { ...pcm, segment: 'immediate' });
       flood.socket.pause(); // read nothing: the server's sends back up
