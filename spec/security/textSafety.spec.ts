@@ -4,6 +4,7 @@ import { type RimeServer, createRimeServer } from '../../lib/server/createRimeSe
 import type { ServerEvent } from '../../lib/server/events';
 import { FakeTransport } from '../../lib/testing/fakeTransport';
 import { rimeTts } from '../../lib/tts/rimeTts';
+import { tokenize } from '../support/text';
 
 const command = /<(EOS|FLUSH|CLEAR)>/i;
 const ourCommands = new Set(['<EOS>', '<FLUSH>', '<CLEAR>']);
@@ -15,16 +16,6 @@ const hostileText = fc
   })
   .map((parts) => parts.join(''));
 const cuts = fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 10 });
-
-function tokenize(text: string, sizes: number[]): string[] {
-  const tokens: string[] = [];
-  for (let start = 0, index = 0; start < text.length; index++) {
-    const size = sizes[index % sizes.length] ?? 1;
-    tokens.push(text.slice(start, start + size));
-    start += size;
-  }
-  return tokens;
-}
 
 /** No command in any text frame, nor across consecutive text frames; command frames only as the client means them. */
 function checkFrames(frames: readonly string[], pauses: boolean): void {

@@ -3,23 +3,14 @@ import { createPcmEncoder } from '../../lib/server/encode';
 import { createTestVoice } from '../../lib/server/voices/test';
 import type { SynthesisRequest } from '../../lib/server/voices/voice';
 import { decodeTestSpeech, testVoiceBlockLength } from '../../lib/testing/testVoiceCodec';
+import { synthesisRequest } from '../support/text';
 
-const request = (text: string, overrides: Partial<SynthesisRequest> = {}): SynthesisRequest => ({
-  text,
-  lang: 'eng',
-  speaker: 'cove',
-  speedAlpha: 1,
-  samplingRate: 22050,
-  pauseBetweenBrackets: false,
-  phonemizeBetweenBrackets: false,
-  ...overrides,
-});
 
 async function pcmOf(...texts: string[]): Promise<Uint8Array> {
   const encoder = createPcmEncoder();
   const parts: Uint8Array[] = [];
   for (const text of texts) {
-    for await (const samples of createTestVoice().synthesize(request(text))) parts.push(encoder.encode(samples));
+    for await (const samples of createTestVoice().synthesize(synthesisRequest(text))) parts.push(encoder.encode(samples));
   }
   return Buffer.concat(parts);
 }
@@ -59,13 +50,13 @@ describe('the test voice and decodeTestSpeech()', () => {
     expect(testVoiceBlockLength(8000, 2)).toBe(240);
     expect(testVoiceBlockLength(4000, 100)).toBe(8);
     let samples = 0;
-    for await (const chunk of createTestVoice().synthesize(request('a<500>b', { pauseBetweenBrackets: true }))) samples += chunk.length;
+    for await (const chunk of createTestVoice().synthesize(synthesisRequest('a<500>b', { pauseBetweenBrackets: true }))) samples += chunk.length;
     expect(samples).toBe(8 + 2 * 1323 + 11025);
   });
 
   it('yields chunks of a few characters, not the whole utterance at once', async () => {
     const chunks: number[] = [];
-    for await (const chunk of createTestVoice().synthesize(request('twelve chars'))) chunks.push(chunk.length);
+    for await (const chunk of createTestVoice().synthesize(synthesisRequest('twelve chars'))) chunks.push(chunk.length);
     expect(chunks).toEqual([8, 4 * 1323, 4 * 1323, 4 * 1323]);
   });
 });

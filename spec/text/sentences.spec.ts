@@ -4,6 +4,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { RimeError } from '../../lib/errors';
 import { sentences } from '../../lib/text/sentences';
 import { llmTokens } from '../../lib/testing/llmTokens';
+import { tokenize } from '../support/text';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -218,15 +219,6 @@ describe('sentences()', () => {
     const alphabet = ['a', 'B', 'é', '1', ' ', '\n', '.', ',', '?', '!', '"', ')', 'Dr', 'e.g', '...', 'x'];
     const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 80 }).map((parts) => parts.join(''));
     const cuts = fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 20 });
-    const tokenize = (input: string, sizes: number[]) => {
-      const tokens: string[] = [];
-      for (let start = 0, i = 0; start < input.length; i++) {
-        const size = sizes[i % sizes.length] ?? 1;
-        tokens.push(input.slice(start, start + size));
-        start += size;
-      }
-      return tokens;
-    };
     const config = fc.record({ maxLength: fc.integer({ min: 2, max: 40 }) });
 
     it('loses nothing: segments concatenate to the input, minus whitespace at the very end', async () => {

@@ -1,5 +1,6 @@
 import { createEspeakVoice } from '../../../lib/server/voices/espeak';
 import type { SynthesisRequest, Voice } from '../../../lib/server/voices/voice';
+import { synthesisRequest } from '../../support/text';
 
 const SENTENCE: Record<string, string> = {
   eng: 'The quick brown fox jumps.',
@@ -7,19 +8,6 @@ const SENTENCE: Record<string, string> = {
   fra: 'Le chat dort sur le lit.',
   ger: 'Der Hund spielt im Garten.',
 };
-
-function request(text: string, overrides: Partial<SynthesisRequest> = {}): SynthesisRequest {
-  return {
-    text,
-    lang: 'eng',
-    speaker: 'cove',
-    speedAlpha: 1,
-    samplingRate: 22050,
-    pauseBetweenBrackets: false,
-    phonemizeBetweenBrackets: false,
-    ...overrides,
-  };
-}
 
 async function chunksOf(voice: Voice, synthesis: SynthesisRequest): Promise<Int16Array[]> {
   const chunks: Int16Array[] = [];
@@ -44,7 +32,7 @@ describe('the espeak voice', () => {
   afterAll(() => voice.close());
 
   it.each(Object.entries(SENTENCE))('speaks %s', async (lang, text) => {
-    const audio = await audioOf(voice, request(text, { lang }));
+    const audio = await audioOf(voice, synthesisRequest(text, { lang }));
     expect(rms(audio)).toBeGreaterThan(500);
     expect(audio.length / 22050).toBeGreaterThan(0.5);
     expect(audio.length / 22050).toBeLessThan(5);
@@ -53,18 +41,18 @@ describe('the espeak voice', () => {
   // espeak's fricatives are random noise and its waveform phase carries over from the previous utterance, so audio
   // is compared by length, which varies by a few samples at most.
   it('speaks an unknown language as English', async () => {
-    const english = await audioOf(voice, request(SENTENCE.eng ?? ''));
-    expect((await audioOf(voice, request(SENTENCE.eng ?? '', { lang: 'xyz' }))).length).toBeCloseTo(english.length, -2);
+    const english = await audioOf(voice, synthesisRequest(SENTENCE.eng ?? ''));
+    expect((await audioOf(voice, synthesisRequest(SENTENCE.eng ?? '', { lang: 'xyz' }))).length).toBeCloseTo(english.length, -2);
   });
 
   it('yields clause by clause', async () => {
-    const chunks = await chunksOf(voice, request('One sentence here. Another one there. And a third.'));
+    const chunks = await chunksOf(voice, synthesisRequest('One sentence here. Another one there. And a third.'));
     expect(chunks.length).toBeGreaterThanOrEqual(3);
   });
 
   it('honours the sampling rate', async () => {
     const [low, native, high] = await Promise.all(
-      [16000, 22050, 44100].map((samplingRate) => audioOf(voice, request(SENTENCE.eng ?? '', { samplingRate }))),
+      [16000, 22050, 44100].map((samplingRate) => audioOf(voice, synthesisRequest(SENTENCE.eng ?? '', { samplingRate }))),
     );
     const seconds = (native?.length ?? 0) / 22050;
     expect((low?.length ?? 0) / 16000).toBeCloseTo(seconds, 2);
@@ -72,29 +60,29 @@ describe('the espeak voice', () => {
   });
 
   it('speaks faster with a higher speedAlpha', async () => {
-    const normal = await audioOf(voice, request(SENTENCE.eng ?? ''));
-    const fast = await audioOf(voice, request(SENTENCE.eng ?? '', { speedAlpha: 2 }));
+    const normal = await audioOf(voice, synthesisRequest(SENTENCE.eng ?? ''));
+    const fast = await audioOf(voice, synthesisRequest(SENTENCE.eng ?? '', { speedAlpha: 2 }));
     expect(fast.length).toBeLessThan(normal.length * 0.7);
   });
 
   it('turns a <500> pause into 500 ms of silence between the phrases', async () => {
     const flags = { pauseBetweenBrackets: true, samplingRate: 16000 };
-    const chunks = await chunksOf(voice, request('Hello there. <500> How are you?', flags));
-    const before = await audioOf(voice, request('Hello there. ', flags));
-    const after = await audioOf(voice, request(' How are you?', flags));
+    const chunks = await chunksOf(voice, synthesisRequest('Hello there. <500> How are you?', flags));
+    const before = await audioOf(voice, synthesisRequest('Hello there. ', flags));
+    const after = await audioOf(voice, synthesisRequest(' How are you?', flags));
     expect(chunks).toContainEqual(new Int16Array(8000));
     expect(chunks.reduce((total, chunk) => total + chunk.length, 0)).toBeCloseTo(before.length + 8000 + after.length, -2);
   });
 
   it('speaks {phonemes} with phonemizeBetweenBrackets', async () => {
-    const audio = await audioOf(voice, request("{h@'loU}", { phonemizeBetweenBrackets: true }));
+    const audio = await audioOf(voice, synthesisRequest("{h@'loU}", { phonemizeBetweenBrackets: true }));
     expect(rms(audio)).toBeGreaterThan(500);
     expect(audio.length / 22050).toBeGreaterThan(0.2);
   });
 
   it('serves concurrent requests, each with its own audio', async () => {
     const requests = ['eng', 'spa', 'fra', 'ger', 'eng', 'spa'].map((lang, index) =>
-      request(`${SENTENCE[lang] ?? ''} ${index}.`, { lang, speaker: `speaker ${index}` }),
+      synthesisRequest(`${SENTENCE[lang] ?? ''} ${index}.`, { lang, speaker: `speaker ${index}` }),
     );
     const alone: number[] = [];
     for (const synthesis of requests) alone.push((await audioOf(voice, synthesis)).length);
@@ -103,15 +91,15 @@ describe('the espeak voice', () => {
   });
 
   it('stops when the consumer stops, and goes on serving', async () => {
-    const iterator = voice.synthesize(request('First clause. Second clause. Third clause. Fourth clause.'))[Symbol.asyncIterator]();
+    const iterator = voice.synthesize(synthesisRequest('First clause. Second clause. Third clause. Fourth clause.'))[Symbol.asyncIterator]();
     expect((await iterator.next()).done).toBe(false);
     expect(await iterator.return?.()).toEqual({ done: true, value: undefined });
-    expect(rms(await audioOf(voice, request(SENTENCE.eng ?? '')))).toBeGreaterThan(500);
+    expect(rms(await audioOf(voice, synthesisRequest(SENTENCE.eng ?? '')))).toBeGreaterThan(500);
   });
 
   it('rejects once closed', async () => {
     const closing = await createEspeakVoice();
     await closing.close();
-    await expect(audioOf(closing, request('Too late.'))).rejects.toThrow('the espeak voice is closed');
+    await expect(audioOf(closing, synthesisRequest('Too late.'))).rejects.toThrow('the espeak voice is closed');
   });
 });
