@@ -1,3 +1,3 @@
 export { type RimeOptionsInput, type RimeTtsConfig, rimeTts } from './rimeTts';
 export type { RimeEvent } from './events';
-export type { RetryConfig } from './retry';
+export type { RetryConfig, RetryDelay } from './retry';

@@ -3,7 +3,7 @@ import { type ObservableInput, timer } from 'rxjs';
 import { described, isNumberIn } from '../codecs';
 import type { RimeError } from '../errors';
 
-type RetryDelay = number | ((error: RimeError, retryCount: number) => ObservableInput<unknown>);
+export type RetryDelay = number | ((error: RimeError, retryCount: number) => ObservableInput<unknown>);
 
 const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
 const Delay = described(
