@@ -34,6 +34,8 @@ export interface FieldSet {
   readonly codecs: Readonly<Record<string, t.Mixed>>;
   /** Fields whose value must never appear in a message. */
   readonly secret?: ReadonlySet<string>;
+  /** Fields whose value is shown only after this (e.g. a URL without its credentials). */
+  readonly shown?: Readonly<Record<string, (value: unknown) => unknown>>;
   /** Fields that have no default. */
   readonly required?: ReadonlySet<string>;
 }
@@ -52,7 +54,8 @@ export function fieldIssues(errors: t.Errors, fields: FieldSet, input: Readonly<
     const value = input[field];
     if (value === undefined && fields.required?.has(field)) return `${field} is required`;
     const allowed = fields.codecs[field]?.name ?? 'valid';
-    return `${field} must be ${allowed}, got ${showValue(value, fields.secret?.has(field))}`;
+    const shown = fields.shown?.[field]?.(value) ?? value;
+    return `${field} must be ${allowed}, got ${showValue(shown, fields.secret?.has(field))}`;
   });
 }
 

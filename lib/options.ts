@@ -47,6 +47,16 @@ const InlineSpeedAlpha = described(
     u.split(',').every((part) => /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(part) && Number(part) > 0),
 );
 
+/** A URL as a message may show it: user and password blanked. */
+function withoutCredentials(value: unknown): unknown {
+  if (typeof value !== 'string' || !URL.canParse(value)) return value;
+  const url = new URL(value);
+  if (url.username === '' && url.password === '') return value;
+  url.username = url.username === '' ? '' : '***';
+  url.password = url.password === '' ? '' : '***';
+  return url.href;
+}
+
 const WsUrl = described('a ws:// or wss:// URL without credentials', (u): u is string => {
   if (typeof u !== 'string' || !URL.canParse(u)) return false;
   const url = new URL(u);
@@ -133,6 +143,7 @@ const rimeFields: FieldSet = {
   codecs: { ...queryParameters, ...optionalQueryParameters, ...clientOptions, ...optionalClientOptions },
   secret: new Set(['apiKey']),
   required: new Set(['speaker']),
+  shown: { url: withoutCredentials },
 };
 
 /** Names people (and other SDKs) use for our options. */

@@ -90,6 +90,12 @@ describe('decodeRimeOptions()', () => {
     expect(failure({ speaker: 'cove', ...override }).issues).toEqual([message]);
   });
 
+  it('never shows the credentials of a URL it rejects', () => {
+    expect(failure({ speaker: 'cove', url: 'ws://user:pass@127.0.0.1/ws' }).issues).toEqual([
+      'url must be a ws:// or wss:// URL without credentials, got "ws://***:***@127.0.0.1/ws"',
+    ]);
+  });
+
   it('reports every problem at once', () => {
     const error = failure({ speaker: 'cove', samplingRate: 48000, audioFormat: 'wav', sampleRate: 8000, speedAlpha: -1 });
     expect(error).toBeInstanceOf(RimeError);

@@ -1,25 +1,65 @@
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
-import { Observable, type Subscription, concatMap, lastValueFrom } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import { WAV_HEADER_BYTES, WAV_UNKNOWN_LENGTH, wavHeader } from './wav';
+
+/**
+ * Writes every chunk of `audio` in order with `write`, one write at a time. On completion or a source error, the
+ * writes already queued finish first (nothing that arrived is lost); a failed write, or `abandon` rejecting,
+ * unsubscribes from `audio` at once. Resolves when everything is written.
+ */
+function writeEach(audio: Observable<Uint8Array>, write: (chunk: Uint8Array) => Promise<void> | void, abandon?: Promise<never>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let queue: Promise<void> = Promise.resolve();
+    let subscription: Subscription | undefined;
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      subscription?.unsubscribe();
+      reject(error);
+    };
+    abandon?.catch(fail);
+    subscription = audio.subscribe({
+      next: (chunk) => {
+        queue = queue.then(() => (failed ? undefined : write(chunk)));
+        queue.catch(fail);
+      },
+      error: (error: unknown) => void queue.then(() => fail(error), fail),
+      complete: () => void queue.then(() => !failed && resolve(), fail),
+    });
+    if (failed) subscription.unsubscribe();
+  });
+}
 
 /**
  * Writes every chunk of `audio` to a Node `Writable`, waiting for `drain` when it pushes back, so a slow destination
  * slows the pipeline instead of filling memory. Resolves with the bytes written when `audio` completes (the writable
- * is ended unless `end: false`); rejects with `audio`'s error.
+ * is ended unless `end: false`); rejects with `audio`'s error, or when the destination fails or closes first (an
+ * HTTP client that went away), and then stops listening to `audio` so no more speech is made for nobody.
  */
 export async function writeAudio(audio: Observable<Uint8Array>, writable: Writable, options: { end?: boolean } = {}): Promise<number> {
+  if (writable.destroyed) throw new Error('the destination is already closed');
   let bytes = 0;
-  await lastValueFrom(
-    audio.pipe(
-      concatMap(async (chunk) => {
+  let stopWatching = (): void => {};
+  const abandon = new Promise<never>((_, reject) => {
+    const closed = () => reject(new Error('the destination closed before the audio ended'));
+    writable.once('close', closed).once('error', reject);
+    stopWatching = () => writable.off('close', closed).off('error', reject);
+  });
+  try {
+    await writeEach(
+      audio,
+      (chunk) => {
         bytes += chunk.length;
-        if (!writable.write(chunk)) await once(writable, 'drain');
-      }),
-    ),
-    { defaultValue: undefined },
-  );
+        if (!writable.write(chunk)) return once(writable, 'drain').then(() => undefined);
+      },
+      abandon,
+    );
+  } finally {
+    stopWatching();
+  }
   if (options.end !== false) {
     writable.end();
     await once(writable, 'finish');
@@ -33,34 +73,23 @@ export interface AudioFileOptions {
 }
 
 /**
- * Writes `audio` to the file at `path`. With `wav`, a header goes first and is patched with the real length when the
- * stream ends, errors, or is unsubscribed, so the file is always playable. Resolves with the audio bytes written.
+ * Writes `audio` to the file at `path`. With `wav`, a header goes first and is patched with the length actually
+ * written when the stream ends, errors, or is unsubscribed, so the file always plays. Resolves with the audio bytes
+ * written; on a source error, everything that arrived is written before the error is passed on.
  */
 export async function writeAudioFile(audio: Observable<Uint8Array>, path: string, options: AudioFileOptions = {}): Promise<number> {
   const file = await open(path, 'w');
+  const headerBytes = options.wav === undefined ? 0 : WAV_HEADER_BYTES;
   let bytes = 0;
-  let position = 0;
-  const writeAt = async (chunk: Uint8Array, at: number) => {
-    await file.write(chunk, 0, chunk.length, at);
-  };
   try {
-    if (options.wav !== undefined) {
-      await writeAt(wavHeader(options.wav.samplingRate, 0), 0);
-      position = WAV_HEADER_BYTES;
-    }
-    await lastValueFrom(
-      audio.pipe(
-        concatMap(async (chunk) => {
-          await writeAt(chunk, position);
-          position += chunk.length;
-          bytes += chunk.length;
-        }),
-      ),
-      { defaultValue: undefined },
-    );
+    if (options.wav !== undefined) await file.write(wavHeader(options.wav.samplingRate, 0), 0, WAV_HEADER_BYTES, 0);
+    await writeEach(audio, async (chunk) => {
+      await file.write(chunk, 0, chunk.length, headerBytes + bytes);
+      bytes += chunk.length;
+    });
     return bytes;
   } finally {
-    if (options.wav !== undefined) await writeAt(wavHeader(options.wav.samplingRate, bytes), 0);
+    if (options.wav !== undefined) await file.write(wavHeader(options.wav.samplingRate, bytes), 0, WAV_HEADER_BYTES, 0);
     await file.close();
   }
 }
@@ -114,13 +143,18 @@ export function toReadableStream(audio: Observable<Uint8Array>): ReadableStream<
  */
 export function textFromReadable(readable: Readable): Observable<string> {
   return new Observable<string>((subscriber) => {
+    if (readable.errored !== null) return subscriber.error(readable.errored);
+    if (readable.readableEnded) return subscriber.complete();
+    if (readable.destroyed) return subscriber.error(new Error('the text stream was destroyed before it ended'));
     readable.setEncoding('utf8');
     const onData = (text: string) => subscriber.next(text);
     const onEnd = () => subscriber.complete();
     const onError = (error: Error) => subscriber.error(error);
-    readable.on('data', onData).once('end', onEnd).once('error', onError);
+    // 'close' without 'end' or 'error': destroyed half way.
+    const onClose = () => subscriber.error(new Error('the text stream closed before it ended'));
+    readable.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
     return () => {
-      readable.off('data', onData).off('end', onEnd).off('error', onError);
+      readable.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       readable.destroy();
     };
   });

@@ -1,9 +1,10 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/Either';
-import { type Observable, concat, fromEvent, of, take, takeUntil, tap } from 'rxjs';
+import { type Observable, ReplaySubject, concat, defer, of, takeUntil, tap } from 'rxjs';
 import { Mp3Duration } from '../audio/mp3Frames';
 import { streamingWavHeader, textFromReadable, writeAudio, writeAudioFile } from '../audio/sinks';
 import { numberFromText } from '../codecs';
@@ -139,6 +140,11 @@ const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 10240 ? 1
 /** `rime-rx speak`: resolves with the exit code. */
 export async function speak(args: readonly string[], io: CliIo): Promise<number> {
   let server: RimeServer | undefined;
+  let progressShown = false;
+  // Listening from the start: a Ctrl-C during start-up still ends in a playable (if empty) file and exit 130.
+  const interrupted = new ReplaySubject<void>(1);
+  const onInterrupt = () => interrupted.next();
+  io.signals.once('SIGINT', onInterrupt);
   try {
     const { values, positionals } = parse(args);
     if (values.help === true) {
@@ -170,7 +176,7 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     if (E.isLeft(decoded)) throw decoded.left;
     const options = decoded.right;
 
-    const text = textSource(positionals, values.input, io);
+    const text = await textSource(positionals, values.input, io);
     const environmentKey = io.env['RIME_API_KEY']?.trim();
     let url = options.url;
     let apiKey = environmentKey;
@@ -190,7 +196,6 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     let firstAudioMs: number | undefined;
     let written = 0;
     const progress = io.errIsTTY === true && values.quiet !== true;
-    const interrupted = fromEvent(io.signals, 'SIGINT').pipe(take(1));
     let wasInterrupted = false;
     const audio: Observable<Uint8Array> = text.pipe(
       rimeTts({ ...options, url, apiKey: apiKey ?? 'local', ...(values.retries === undefined ? {} : { retry: numberFromText(values.retries) as RetryConfig /* validated by rimeTts */ }) }),
@@ -199,7 +204,10 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
         firstAudioMs ??= Date.now() - started;
         written += chunk.length;
         clock.add(chunk);
-        if (progress) io.err.write(`\rrime-rx: first audio after ${firstAudioMs} ms, ${clock.seconds.toFixed(1)} s of audio, ${kilobytes(written)}   `);
+        if (progress) {
+          progressShown = true;
+          io.err.write(`\rrime-rx: first audio after ${firstAudioMs} ms, ${clock.seconds.toFixed(1)} s of audio, ${kilobytes(written)}   `);
+        }
       }),
     );
     if (values.output === '-') {
@@ -208,7 +216,8 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     } else {
       await writeAudioFile(audio, values.output, format === 'wav' ? { wav: { samplingRate: options.samplingRate } } : {});
     }
-    if (progress) io.err.write('\n');
+    if (progressShown) io.err.write('\n');
+    progressShown = false;
     if (values.quiet !== true) {
       const where = values.output === '-' ? 'stdout' : values.output;
       const first = firstAudioMs === undefined ? 'no audio' : `first audio after ${firstAudioMs} ms`;
@@ -218,6 +227,7 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     }
     return wasInterrupted ? 130 : 0;
   } catch (error) {
+    if (progressShown) io.err.write('\n');
     if (error instanceof RimeError) {
       const issues = error.kind === 'invalid-options' && error.issues !== undefined ? `invalid options: ${error.issues.join('; ')}` : error.message;
       io.err.write(`rime-rx: ${issues}\n`);
@@ -228,6 +238,7 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     io.err.write(`rime-rx: ${usage ? usageMessage(error, code) : messageOf(error)}${usage ? ' (try rime-rx speak --help)' : ''}\n`);
     return usage ? 2 : 1;
   } finally {
+    io.signals.off('SIGINT', onInterrupt);
     await server?.close();
   }
 }
@@ -242,11 +253,16 @@ function usageMessage(error: unknown, code: string): string {
   return `unknown option ${flag}${guess === undefined ? '' : `; did you mean ${guess}?`}`;
 }
 
-/** The text to speak: the arguments, a file, or stdin as it arrives. */
-function textSource(positionals: readonly string[], input: string | undefined, io: CliIo): Observable<string> {
+/** The text to speak: the arguments, a file (checked now, read when speech starts), or stdin as it arrives. */
+async function textSource(positionals: readonly string[], input: string | undefined, io: CliIo): Promise<Observable<string>> {
   if (positionals.length > 0 && input !== undefined) throw new UsageError('give the text as arguments or with --input, not both');
   if (positionals.length > 0) return of(positionals.join(' '));
-  if (input !== undefined) return textFromReadable(createReadStream(input));
+  if (input !== undefined) {
+    await access(input, constants.R_OK).catch((error: unknown) => {
+      throw new UsageError(`cannot read ${input}: ${typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : messageOf(error)}`);
+    });
+    return defer(() => textFromReadable(createReadStream(input)));
+  }
   if (io.stdin === undefined || (io.stdin as Readable & { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('no text: give it as arguments, with --input FILE, or on stdin');
   }

@@ -183,10 +183,16 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port, options.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port, options.host, () => resolve());
+    });
+  } catch (error) {
+    await voice.close(); // an espeak worker would otherwise keep the process alive
+    events.complete();
+    throw error;
+  }
   const { port } = http.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 

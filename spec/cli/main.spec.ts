@@ -8,10 +8,11 @@ export interface RunOptions {
   readonly signals?: EventEmitter;
   readonly env?: Record<string, string | undefined>;
   readonly stdin?: Readable;
+  readonly errIsTTY?: boolean;
 }
 
 /** Runs the CLI in-process, capturing its output (stdout also as bytes). */
-export function runCli(args: string[], { signals = new EventEmitter(), env = {}, stdin }: RunOptions = {}) {
+export function runCli(args: string[], { signals = new EventEmitter(), env = {}, stdin, errIsTTY = false }: RunOptions = {}) {
   const bytes: Buffer[] = [];
   let out = '';
   let err = '';
@@ -23,7 +24,7 @@ export function runCli(args: string[], { signals = new EventEmitter(), env = {},
         done();
       },
     });
-  const code = main(args, { out: sink((text) => (out += text)), err: sink((text) => (err += text)), signals, env, ...(stdin ? { stdin } : {}) });
+  const code = main(args, { out: sink((text) => (out += text)), err: sink((text) => (err += text)), signals, env, errIsTTY, ...(stdin ? { stdin } : {}) });
   return { code, output: () => ({ out, err }), stdoutBytes: () => Buffer.concat(bytes) };
 }
 

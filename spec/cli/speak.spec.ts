@@ -95,6 +95,36 @@ describe('rime-rx speak', () => {
     expect(run.output().err.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a missing --input file: exit 2 with one line, no stack trace', async () => {
+    const run = speak(['--input', path('missing.txt'), '-o', path('x.wav'), '--voice', 'test']);
+    await expect(run.code).resolves.toBe(2);
+    expect(run.output().err).toMatch(/^rime-rx: cannot read .*missing\.txt: ENOENT \(try rime-rx speak --help\)\n$/);
+  });
+
+  it('Ctrl-C during start-up still ends in exit 130 and a playable (empty) file', async () => {
+    const signals = new EventEmitter();
+    const run = speak(['Never spoken.', '-o', path('early.wav'), '--voice', 'test'], { signals });
+    signals.emit('SIGINT');
+    await expect(run.code).resolves.toBe(130);
+    expect(wavData(readFileSync(path('early.wav'))).length).toBe(0);
+  });
+
+  it('on a terminal, an error after progress starts on a line of its own', async () => {
+    const server = await createRimeServer({ log: () => {}, faults: [{ kind: 'drop', afterBytes: 20_000 }] });
+    try {
+      const run = speak(['A sentence long enough to pass twenty thousand bytes of audio.', '-o', path('cut.wav'), '--url', server.url, '--retries', '0'], {
+        env: { RIME_API_KEY: 'key-for-the-test' },
+        errIsTTY: true,
+      });
+      await expect(run.code).resolves.toBe(5);
+      const lines = run.output().err.split('\n');
+      expect(lines.at(-2)).toMatch(/^rime-rx: Rime closed the connection: 1006/);
+      expect(wavData(readFileSync(path('cut.wav'))).length).toBe(20_000);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('without text on a terminal or anywhere: exit 2', async () => {
     const stdin = Object.assign(new PassThrough(), { isTTY: true });
     const run = speak(['-o', path('x.mp3')], { stdin });

@@ -262,6 +262,17 @@ describe('createRimeServer()', () => {
       await new Promise((resolve) => probe.close(resolve));
     });
 
+    it('a port already in use: rejects, and releases the voice (no worker keeps the process alive)', async () => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      const { port } = holder.address() as { port: number };
+      try {
+        await expect(createRimeServer({ ...silent, port, voice: 'espeak' })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      } finally {
+        await new Promise((resolve) => holder.close(resolve));
+      }
+    });
+
     it('rejects invalid options, naming each one', async () => {
       await expect(createRimeServer({ port: 70000, voice: 'robot' as 'test' })).rejects.toThrow(
         /port must be an integer from 0 to 65535[\s\S]*voice must be one of test, espeak/,
