@@ -15,10 +15,19 @@ export function withDefault<A, O>(codec: t.Type<A, O, unknown>, fallback: A): t.
   );
 }
 
+/** Node timers take at most 2^31 - 1 ms (about 24.8 days); a longer delay fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const isNumberIn =
   (min: number, max: number, integer: boolean) =>
   (u: unknown): u is number =>
     typeof u === 'number' && Number.isFinite(u) && u >= min && u <= max && (!integer || Number.isInteger(u));
+
+/** A delay a Node timer can honour: an integer number of milliseconds from 0. */
+export const TimerDelay = described(`an integer number of milliseconds from 0 to ${MAX_TIMER_MS}`, isNumberIn(0, MAX_TIMER_MS, true));
+
+/** A timeout: as {@link TimerDelay}, but at least 1. */
+export const Timeout = described(`an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`, isNumberIn(1, MAX_TIMER_MS, true));
 
 /** A value as a message may show it: short, and never a secret. */
 export function showValue(value: unknown, secret = false): string {

@@ -63,7 +63,8 @@ const WsUrl = described('a ws:// or wss:// URL without credentials', (u): u is s
   return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.username === '' && url.password === '';
 });
 
-const ApiKey = described(
+/** What an API key may look like: it travels in an HTTP header. */
+export const ApiKey = described(
   'a non-empty string without whitespace',
   (u): u is string => typeof u === 'string' && /^[\x21-\x7e]+$/.test(u),
 );

@@ -6,9 +6,9 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { type Observable, Subject } from 'rxjs';
 import { WebSocketServer } from 'ws';
-import { type FieldSet, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
+import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
 import { RimeError } from '../errors';
-import { decodeRimeQuery } from '../options';
+import { ApiKey, decodeRimeQuery } from '../options';
 import { CLOSE, type ConnectionSettings, PlainConnection } from './connection';
 import type { ServerEvent } from './events';
 import { Fault, FaultQueue } from './faults';
@@ -19,15 +19,11 @@ import type { Voice } from './voices/voice';
 const CLOSE_GRACE_MS = 500;
 
 const Port = described('an integer from 0 to 65535 (0: any free port)', isNumberIn(0, 65535, true));
-/** Node timers take at most 2^31 - 1 ms (about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const Positive = described('an integer of at least 1', isNumberIn(1, Number.MAX_SAFE_INTEGER, true));
-const Milliseconds = described(`an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`, isNumberIn(1, MAX_TIMER_MS, true));
-const NonNegativeMs = described(`a number of milliseconds from 0 to ${MAX_TIMER_MS}`, isNumberIn(0, MAX_TIMER_MS, false));
-const NonNegative = described('a number of at least 0', isNumberIn(0, 1e6, false));
+const RealTimeFactor = described('a number from 0 to 1000', isNumberIn(0, 1000, false));
 const ApiKeys = described(
-  'a non-empty list of API keys (printable ASCII, no spaces)',
-  (u): u is readonly string[] => Array.isArray(u) && u.length > 0 && u.every((key) => typeof key === 'string' && /^[\x21-\x7e]+$/.test(key)),
+  `a non-empty list of API keys, each ${ApiKey.name}`,
+  (u): u is readonly string[] => Array.isArray(u) && u.length > 0 && u.every((key) => ApiKey.is(key)),
 );
 const VoiceName = described('one of test, espeak', (u): u is 'test' | 'espeak' => u === 'test' || u === 'espeak');
 const Faults = described('a list of faults', (u): u is readonly Fault[] => Array.isArray(u) && u.every((fault) => Fault.is(fault)));
@@ -36,10 +32,10 @@ const serverProps = {
   host: withDefault(t.string, '127.0.0.1'),
   port: withDefault(Port, 0),
   voice: withDefault(VoiceName, 'test'),
-  firstAudioMs: withDefault(NonNegativeMs, 0),
-  realTimeFactor: withDefault(NonNegative, 0),
+  firstAudioMs: withDefault(TimerDelay, 0),
+  realTimeFactor: withDefault(RealTimeFactor, 0),
   maxConnections: withDefault(Positive, 1000),
-  idleTimeoutMs: withDefault(Milliseconds, 30_000),
+  idleTimeoutMs: withDefault(Timeout, 30_000),
   maxTextLength: withDefault(Positive, 1000),
   maxFrameBytes: withDefault(Positive, 64 * 1024),
   frameBytes: withDefault(Positive, 4095),

@@ -1,9 +1,7 @@
 import * as t from 'io-ts';
-import { described, isNumberIn } from '../codecs';
+import { TimerDelay, described, isNumberIn } from '../codecs';
 
 const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
-/** Node timers take at most 2^31 - 1 ms; longer ones would fire at once. */
-const Delay = described('an integer number of milliseconds from 0 to 2147483647', isNumberIn(0, 2 ** 31 - 1, true));
 const HttpError = described('an HTTP error status from 400 to 599', isNumberIn(400, 599, true));
 const CloseCode = described('a close code from 1000 to 4999 (not 1004-1006, 1015)', (u): u is number =>
   isNumberIn(1000, 4999, true)(u) && ![1004, 1005, 1006, 1015].includes(u),
@@ -11,7 +9,7 @@ const CloseCode = described('a close code from 1000 to 4999 (not 1004-1006, 1015
 const Rate = described('a number of bytes per second greater than 0', (u): u is number => isNumberIn(0, Infinity, false)(u) && u > 0);
 
 /** When a connection fault strikes: after this many audio bytes were sent, or this long after the upgrade; else at once. */
-const Trigger = t.partial({ afterBytes: Count, afterMs: Delay });
+const Trigger = t.partial({ afterBytes: Count, afterMs: TimerDelay });
 
 /**
  * Faults the local server can inject, for tests of what a client does when Rime misbehaves. Programmatic only:

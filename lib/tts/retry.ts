@@ -1,20 +1,20 @@
 import * as t from 'io-ts';
 import { type ObservableInput, timer } from 'rxjs';
-import { described, isNumberIn } from '../codecs';
+import { MAX_TIMER_MS, described, isNumberIn } from '../codecs';
 import type { RimeError } from '../errors';
 
 export type RetryDelay = number | ((error: RimeError, retryCount: number) => ObservableInput<unknown>);
 
 const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
 const Delay = described(
-  'a number of milliseconds from 0 to 2147483647, or a function (error, retryCount) => ObservableInput',
-  (u): u is RetryDelay => typeof u === 'function' || isNumberIn(0, 2 ** 31 - 1, false)(u), // Node's longest timer
+  `a number of milliseconds from 0 to ${MAX_TIMER_MS}, or a function (error, retryCount) => ObservableInput`,
+  (u): u is RetryDelay => typeof u === 'function' || isNumberIn(0, MAX_TIMER_MS, false)(u),
 );
 
 /** `retry` in RxJS's own shape: a count, or `{ count, delay, resetOnSuccess }`. */
 export const RetryConfig = t.union(
   [Count, t.exact(t.partial({ count: Count, delay: Delay, resetOnSuccess: t.boolean }))],
-  'a number of retries, or { count, delay, resetOnSuccess } (delay: milliseconds up to 2147483647, or (error, retryCount) => ObservableInput)',
+  `a number of retries, or { count, delay, resetOnSuccess } (delay: milliseconds up to ${MAX_TIMER_MS}, or (error, retryCount) => ObservableInput)`,
 );
 export type RetryConfig = t.TypeOf<typeof RetryConfig>;
 

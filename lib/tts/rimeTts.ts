@@ -15,7 +15,7 @@ import {
   throwError,
   timer,
 } from 'rxjs';
-import { type FieldSet, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
+import { type FieldSet, Timeout, fieldIssues, isRecord, withDefault } from '../codecs';
 import { RimeError } from '../errors';
 import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
 import { PLAIN_COMMANDS, RIME_BUFFER_BOUNDARIES } from '../protocol/plain';
@@ -28,16 +28,13 @@ import type { RimeEvent } from './events';
 import { closedEarly } from './failures';
 import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
 
-const Milliseconds = described('an integer number of milliseconds of at least 1', isNumberIn(1, 2 ** 31 - 1, true));
-
-const ttsProps = {
-  retry: RetryConfig,
-  handshakeTimeoutMs: withDefault(Milliseconds, 10_000),
-  eosTimeoutMs: withDefault(Milliseconds, 15_000),
+const ttsDefaults = {
+  handshakeTimeoutMs: withDefault(Timeout, 10_000),
+  eosTimeoutMs: withDefault(Timeout, 15_000),
   prewarm: withDefault(t.boolean, true),
 };
-const TtsOptions = t.exact(t.intersection([t.type({ handshakeTimeoutMs: ttsProps.handshakeTimeoutMs, eosTimeoutMs: ttsProps.eosTimeoutMs, prewarm: ttsProps.prewarm }), t.partial({ retry: ttsProps.retry })]));
-const ttsFields: FieldSet = { codecs: { ...ttsProps, prewarm: t.boolean } };
+const TtsOptions = t.exact(t.intersection([t.type(ttsDefaults), t.partial({ retry: RetryConfig })]));
+const ttsFields: FieldSet = { codecs: { ...ttsDefaults, retry: RetryConfig } };
 
 /** Connection parameters as a caller writes them: `speaker` required, everything else defaulted. */
 export type RimeOptionsInput = Partial<RimeOptions> & { readonly speaker: string };
