@@ -67,6 +67,8 @@ class NaiveSplitter implements TextStage {
   end(emit: Emit): void {
     this.flush(emit);
   }
+  readonly undecided = false;
+  release(): void {}
 }
 
 const naiveSplitter = () => textStage(() => new NaiveSplitter(), {});

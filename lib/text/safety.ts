@@ -63,6 +63,11 @@ export class CommandNeutralizer implements TextStage {
     if (this.held !== '') emit(this.held);
     this.held = '';
   }
+
+  /** An unfinished tag is held whatever the pause: it is not speakable, and the next token may complete it. */
+  readonly undecided = false;
+
+  release(): void {}
 }
 
 /**

@@ -1,9 +1,9 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { type FieldSet, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
+import { type FieldSet, TimerDelay, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
 import { RimeError } from '../errors';
-import { type Emit, type TextControls, type TextStage, textStage } from './textStage';
+import { DEFAULT_RELEASE_AFTER_MS, type Emit, type TextControls, type TextStage, textStage } from './textStage';
 
 /** Rime's own buffering characters (seed page): `. , ? !`. */
 export const DEFAULT_BOUNDARIES = '.,?!';
@@ -18,13 +18,17 @@ const Boundaries = described(
 const MaxLength = described('an integer of at least 2', isNumberIn(2, Number.MAX_SAFE_INTEGER, true));
 
 export const SentencesOptions = t.exact(
-  t.type({ boundaries: withDefault(Boundaries, DEFAULT_BOUNDARIES), maxLength: withDefault(MaxLength, DEFAULT_MAX_LENGTH) }),
+  t.type({
+    boundaries: withDefault(Boundaries, DEFAULT_BOUNDARIES),
+    maxLength: withDefault(MaxLength, DEFAULT_MAX_LENGTH),
+    releaseAfterMs: withDefault(TimerDelay, DEFAULT_RELEASE_AFTER_MS),
+  }),
 );
 export type SentencesOptions = t.TypeOf<typeof SentencesOptions>;
 
-const sentencesFields: FieldSet = { codecs: { boundaries: Boundaries, maxLength: MaxLength } };
+const sentencesFields: FieldSet = { codecs: { boundaries: Boundaries, maxLength: MaxLength, releaseAfterMs: TimerDelay } };
 
-export interface SentencesConfig extends Partial<SentencesOptions>, TextControls {}
+export interface SentencesConfig extends Partial<SentencesOptions>, Omit<TextControls, 'releaseAfterMs'> {}
 
 /** Titles and Latin abbreviations that are followed by more of the same sentence. */
 const neverFinal = new Set([
@@ -79,6 +83,8 @@ function isBlank(text: string): boolean {
 export class SentenceSegmenter implements TextStage {
   private buffer = '';
   private scanned = 0;
+  /** Where the boundary character that only more text can decide stands, or -1. */
+  private undecidedAt = -1;
   constructor(
     private readonly isBoundary: (code: number) => boolean,
     private readonly maxLength: number,
@@ -104,6 +110,21 @@ export class SentenceSegmenter implements TextStage {
   clear(): void {
     this.buffer = '';
     this.scanned = 0;
+    this.undecidedAt = -1;
+  }
+
+  get undecided(): boolean {
+    return this.undecidedAt >= 0;
+  }
+
+  /** Judges the undecided boundary as if a new sentence followed: `Done.` goes, `Dr.` and `Wait...` stay. */
+  release(emit: Emit): void {
+    if (this.undecidedAt < 0) return;
+    const end = this.judge(this.undecidedAt, true);
+    this.undecidedAt = -1;
+    if (end === NOT_A_BOUNDARY) return;
+    if (end <= this.maxLength) this.emitUpTo(end, emit);
+    else this.cutLong(emit);
   }
 
   end(emit: Emit): void {
@@ -116,6 +137,7 @@ export class SentenceSegmenter implements TextStage {
     const segment = this.buffer.slice(0, end);
     this.buffer = this.buffer.slice(end);
     this.scanned = 0;
+    this.undecidedAt = -1;
     emit(segment);
   }
 
@@ -124,22 +146,28 @@ export class SentenceSegmenter implements TextStage {
     const text = this.buffer;
     for (let index = this.scanned; index < text.length; index++) {
       if (!this.isBoundary(text.charCodeAt(index))) continue;
-      const verdict = this.judge(index);
+      const verdict = this.judge(index, false);
       if (verdict === NOT_A_BOUNDARY) continue;
       this.scanned = index;
+      this.undecidedAt = verdict === UNDECIDED ? index : -1;
       return verdict;
     }
     this.scanned = text.length;
+    this.undecidedAt = -1;
     return UNDECIDED;
   }
 
-  /** Is the boundary character at `index` the end of a segment? Returns the segment's end, or a verdict. */
-  private judge(index: number): number {
+  /**
+   * Is the boundary character at `index` the end of a segment? Returns the segment's end, or a verdict. With
+   * `atPause`, the text is taken to go on with a new sentence, so nothing is left undecided.
+   */
+  private judge(index: number, atPause: boolean): number {
     const text = this.buffer;
     let end = index + 1;
     while (end < text.length && isCloser(text.charCodeAt(end))) end++;
-    if (end === text.length) return UNDECIDED;
-    if (!isWhitespace(text.charCodeAt(end))) return NOT_A_BOUNDARY; // 3.14, 1,000, example.com, "?!"
+    if (end === text.length) {
+      if (!atPause) return UNDECIDED;
+    } else if (!isWhitespace(text.charCodeAt(end))) return NOT_A_BOUNDARY; // 3.14, 1,000, example.com, "?!"
     if (text.charCodeAt(index) !== 0x2e) return end;
     if (index > 0 && text.charCodeAt(index - 1) === 0x2e) return NOT_A_BOUNDARY; // an ellipsis
     let wordStart = index;
@@ -148,7 +176,7 @@ export class SentenceSegmenter implements TextStage {
     if (initialism.test(word) || neverFinal.has(word.toLowerCase())) return NOT_A_BOUNDARY;
     let next = end + 1;
     while (next < text.length && isWhitespace(text.charCodeAt(next))) next++;
-    if (next === text.length) return UNDECIDED;
+    if (next >= text.length) return atPause ? end : UNDECIDED;
     return startsLowercase(text, next) ? NOT_A_BOUNDARY : end; // "etc. and", "a.m. today"
   }
 
@@ -182,7 +210,12 @@ export class SentenceSegmenter implements TextStage {
  * result: -----x--y--------(z|)   x = 'Hi,'  y = ' there.'  z = ' How are you?'
  * ```
  * A period waits for the next word (`c`), to tell `etc. and` from `etc. Then`; whitespace after a boundary starts
- * the next segment.
+ * the next segment. When no token comes for `releaseAfterMs` (default 150), a boundary that only the next token
+ * could decide is released as if a new sentence followed, so a pause (a tool call) never holds a finished sentence:
+ * ```
+ * source: --a 150ms ---b--|    a = 'Let me check.'   b = ' Found it.'
+ * result: --- 150ms x--(y|)    x = 'Let me check.'   y = ' Found it.'
+ * ```
  *
  * Not split: decimals and thousands (`3.14`, `1,000`), URLs and e-mail addresses, ellipses, titles and initials
  * (`Dr.`, `St.`, `e.g.`, `U.S.`), and any period followed by a lowercase word. Closing quotes and brackets stay
@@ -201,18 +234,23 @@ export class SentenceSegmenter implements TextStage {
  * @throws RimeError (`invalid-options`) when `boundaries` or `maxLength` is invalid.
  */
 export function sentences(config: SentencesConfig = {}): MonoTypeOperatorFunction<string> {
-  return textStage(segmenterFactory(config), config);
+  const { createSegmenter, releaseAfterMs } = segmenterFactory(config);
+  return textStage(createSegmenter, { flush: config.flush, clear: config.clear, releaseAfterMs });
 }
 
 /**
- * Validates the segmentation options once and returns a factory of fresh segmenters (one per subscription).
+ * Validates the segmentation options once: a factory of fresh segmenters (one per subscription) and the decoded
+ * release time.
  * @throws RimeError (`invalid-options`)
  */
-export function segmenterFactory(config: Partial<SentencesOptions>): () => TextStage {
-  const input = { boundaries: config.boundaries, maxLength: config.maxLength };
+export function segmenterFactory(config: Partial<SentencesOptions>): {
+  readonly createSegmenter: () => TextStage;
+  readonly releaseAfterMs: number;
+} {
+  const input = { boundaries: config.boundaries, maxLength: config.maxLength, releaseAfterMs: config.releaseAfterMs };
   const decoded = SentencesOptions.decode(input);
   if (isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, sentencesFields, input));
-  const { boundaries, maxLength } = decoded.right;
+  const { boundaries, maxLength, releaseAfterMs } = decoded.right;
   const isBoundary = boundaryTest(boundaries);
-  return () => new SentenceSegmenter(isBoundary, maxLength);
+  return { createSegmenter: () => new SentenceSegmenter(isBoundary, maxLength), releaseAfterMs };
 }

@@ -1,4 +1,13 @@
-import { type MonoTypeOperatorFunction, type ObservableInput, type OperatorFunction, Observable, Subscription, from } from 'rxjs';
+import {
+  type MonoTypeOperatorFunction,
+  type ObservableInput,
+  type OperatorFunction,
+  Observable,
+  Subscription,
+  asyncScheduler,
+  from,
+  timer,
+} from 'rxjs';
 import { RimeError } from '../errors';
 
 /** Hands a piece of text downstream. */
@@ -17,6 +26,13 @@ export interface TextStage {
   clear(): void;
   /** The source completed: emits what remains. */
   end(emit: Emit): void;
+  /**
+   * Whether the held text ends in something only the next token can decide (a `.` that may be `3.14`): what a
+   * pause in the source would leave waiting.
+   */
+  readonly undecided: boolean;
+  /** No token came for a while: emits the undecided end as if the text went on with a new sentence. */
+  release(emit: Emit): void;
 }
 
 /** Control observables: each emission is a command; their completion means nothing, their errors end the stream. */
@@ -25,7 +41,18 @@ export interface TextControls {
   readonly flush?: ObservableInput<unknown>;
   /** Each emission drops what is held now. */
   readonly clear?: ObservableInput<unknown>;
+  /**
+   * Milliseconds without a token after which held text whose end only the next token could decide is released
+   * (default {@link DEFAULT_RELEASE_AFTER_MS}): an LLM pausing for a tool call must not hold a finished sentence.
+   */
+  readonly releaseAfterMs?: number;
 }
+
+/**
+ * The default `releaseAfterMs`. Most LLM tokens come 10–60 ms apart, so a release this late almost never cuts what
+ * the next token would have kept whole (`3.` + `14`), while a sentence before a pause waits 150 ms, not the pause.
+ */
+export const DEFAULT_RELEASE_AFTER_MS = 150;
 
 /** Values a stage operator emits after the text a control released, and after the source completed. */
 export interface StageMarkers<T> {
@@ -36,7 +63,8 @@ export interface StageMarkers<T> {
 
 /**
  * Runs a fresh {@link TextStage} per subscription over the source and the control observables, emitting each piece
- * of text through `wrap` and, when given, a marker after a flush, a clear and the end of the source.
+ * of text through `wrap` and, when given, a marker after a flush, a clear and the end of the source. When the stage
+ * is left undecided and no token comes for `releaseAfterMs`, the stage releases its undecided end.
  *
  * Written as a plain `Observable` rather than a composition of `merge`/`scan`, because this sits on the per-token
  * hot path (millions of tokens a second) and a composition would allocate an event object per token. Controls are
@@ -52,11 +80,28 @@ export function stageOperator<T>(
   return (source) =>
     new Observable<T>((subscriber) => {
       const stage = createStage();
+      const releaseAfterMs = controls.releaseAfterMs ?? DEFAULT_RELEASE_AFTER_MS;
       const emit: Emit = (text) => subscriber.next(wrap(text));
       const mark = (marker: T | undefined) => {
         if (marker !== undefined) subscriber.next(marker);
       };
       const subscriptions = new Subscription();
+      // One timer at a time, not one per token: it notes when the stage last became undecided and, when it fires
+      // early (a later token left the stage undecided again), waits out the rest.
+      let undecidedSince = 0;
+      let releaseTimer: Subscription | undefined;
+      const releaseAfter = (delay: number): Subscription =>
+        timer(delay).subscribe(() => {
+          releaseTimer = undefined;
+          if (!stage.undecided) return;
+          const quietFor = asyncScheduler.now() - undecidedSince;
+          if (quietFor < releaseAfterMs) subscriptions.add((releaseTimer = releaseAfter(releaseAfterMs - quietFor)));
+          else stage.release(emit);
+        });
+      const awaitRelease = (): void => {
+        undecidedSince = asyncScheduler.now();
+        if (releaseTimer === undefined) subscriptions.add((releaseTimer = releaseAfter(releaseAfterMs)));
+      };
       const listen = (control: ObservableInput<unknown> | undefined, act: () => void): void => {
         if (control === undefined) return;
         subscriptions.add(from(control).subscribe({ next: act, error: (error: unknown) => subscriber.error(error) }));
@@ -72,8 +117,11 @@ export function stageOperator<T>(
       subscriptions.add(
         source.subscribe({
           next: (token: unknown) => {
-            if (typeof token === 'string') stage.write(token, emit);
-            else subscriber.error(RimeError.invalidOptions([`the text source must emit strings, got ${kindOf(token)}`]));
+            if (typeof token !== 'string') {
+              return subscriber.error(RimeError.invalidOptions([`the text source must emit strings, got ${kindOf(token)}`]));
+            }
+            stage.write(token, emit);
+            if (stage.undecided) awaitRelease();
           },
           error: (error: unknown) => subscriber.error(error),
           complete: () => {
@@ -112,6 +160,13 @@ export function chainStages(first: TextStage, second: TextStage): TextStage {
     end: (emit) => {
       first.end((text) => second.write(text, emit));
       second.end(emit);
+    },
+    get undecided() {
+      return first.undecided || second.undecided;
+    },
+    release: (emit) => {
+      first.release((text) => second.write(text, emit));
+      second.release(emit);
     },
   };
 }

@@ -1,7 +1,7 @@
-import type { ObservableInput, OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { CommandNeutralizer } from '../text/safety';
 import { DEFAULT_MAX_LENGTH, segmenterFactory } from '../text/sentences';
-import { chainStages, stageOperator } from '../text/textStage';
+import { type TextControls, chainStages, stageOperator } from '../text/textStage';
 
 /** What the text side asks of the connection, in order. */
 export type TtsCommand =
@@ -10,13 +10,11 @@ export type TtsCommand =
   | { readonly kind: 'clear' }
   | { readonly kind: 'eos' };
 
-export interface TtsCommandsConfig {
-  readonly flush?: ObservableInput<unknown>;
-  readonly clear?: ObservableInput<unknown>;
+export interface TtsCommandsConfig extends TextControls {
   readonly pauseBetweenBrackets: boolean;
 }
 
-const createSegmenter = segmenterFactory({ maxLength: DEFAULT_MAX_LENGTH });
+const { createSegmenter } = segmenterFactory({ maxLength: DEFAULT_MAX_LENGTH });
 const segment = (text: string): TtsCommand => ({ kind: 'segment', text });
 const markers = { flush: { kind: 'flush' }, clear: { kind: 'clear' }, end: { kind: 'eos' } } as const;
 

@@ -43,6 +43,54 @@ describe('sentences()', () => {
       });
     });
 
+    describe('release after a pause (releaseAfterMs, default 150)', () => {
+      it('sends a finished sentence once no token has come for 150 ms: a tool call does not hold it', () => {
+        scheduler().run(({ cold, expectObservable }) => {
+          const source = cold('a 2s b|', { a: 'Let me check that for you.', b: ' Found it.' });
+          expectObservable(source.pipe(sentences())).toBe('150ms x 1851ms (y|)', { x: 'Let me check that for you.', y: ' Found it.' });
+        });
+      });
+
+      it('counts the quiet time from the latest token; the whitespace after the sentence starts the next segment', () => {
+        scheduler().run(({ cold, expectObservable }) => {
+          const source = cold('a 99ms b 299ms c|', { a: 'Done.', b: ' ', c: 'Next.' });
+          expectObservable(source.pipe(sentences())).toBe('250ms x 150ms (y|)', { x: 'Done.', y: ' Next.' });
+        });
+      });
+
+      it('keeps 3.14 whole whenever the next token comes within the release time, and cuts it after a longer pause', () => {
+        scheduler().run(({ cold, expectObservable }) => {
+          const quick = cold('a 149ms b|', { a: 'Pi is 3.', b: '14.' });
+          expectObservable(quick.pipe(sentences())).toBe('151ms (x|)', { x: 'Pi is 3.14.' });
+          const slow = cold('a 199ms b|', { a: 'Pi is 3.', b: '14.' });
+          expectObservable(slow.pipe(sentences())).toBe('150ms x 50ms (y|)', { x: 'Pi is 3.', y: '14.' });
+        });
+      });
+
+      it('never releases what is not a sentence end whatever follows: Dr., e.g., an ellipsis', () => {
+        scheduler().run(({ cold, expectObservable }) => {
+          const source = cold('a 1s b 1s c 1s d|', { a: 'Call Dr.', b: ' Smith, e.g.', c: ' now. Wait...', d: ' ok' });
+          expectObservable(source.pipe(sentences())).toBe('1001ms x 1000ms y 1001ms (z|)', {
+            x: 'Call Dr. Smith,',
+            y: ' e.g. now.',
+            z: ' Wait... ok',
+          });
+        });
+      });
+
+      it('takes releaseAfterMs, and the timer goes with the subscription', () => {
+        scheduler().run(({ cold, expectObservable }) => {
+          const source = cold('a 1s b|', { a: 'Yes.', b: ' No.' });
+          expectObservable(source.pipe(sentences({ releaseAfterMs: 40 }))).toBe('40ms x 961ms (y|)', { x: 'Yes.', y: ' No.' });
+          expectObservable(source.pipe(sentences()), '^ 100ms !').toBe('');
+        });
+      });
+
+      it('rejects a releaseAfterMs that no timer can honour', () => {
+        expect(() => sentences({ releaseAfterMs: -1 })).toThrow(/releaseAfterMs must be an integer number of milliseconds from 0 to 2147483647, got -1/);
+      });
+    });
+
     it('flush emits what is held at once; clear drops it', () => {
       scheduler().run(({ cold, hot, expectObservable }) => {
         const source = cold('-a--b--c--d-|', { a: 'one two', b: ' three', c: ' four', d: ' five.' });
