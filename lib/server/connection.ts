@@ -23,6 +23,12 @@ export interface ConnectionSettings {
    * would otherwise grow the queue without end while backpressure holds synthesis back.
    */
   readonly maxWaitingCharacters: number;
+  /**
+   * When `bySentence` may synthesize: at a `. , ? !` that ends the buffer or is followed by whitespace
+   * (`punctuation`), or only once whitespace follows it (`whitespace`). Rime's page says it buffers up to those
+   * characters and no more; both readings are served so clients can be tested against each.
+   */
+  readonly sentenceBuffering: 'punctuation' | 'whitespace';
 }
 
 export interface ConnectionContext {
@@ -48,11 +54,11 @@ export const CLOSE = {
 } as const;
 
 /** The end of the text Rime's bySentence mode may synthesize now: after the last `. , ? !` that ends a clause. */
-function bySentenceEnd(buffer: string): number {
+function bySentenceEnd(buffer: string, buffering: ConnectionSettings['sentenceBuffering']): number {
   for (let index = buffer.length - 1; index >= 0; index--) {
     if (!RIME_BUFFER_BOUNDARIES.includes(buffer.charAt(index))) continue;
     const next = buffer.charAt(index + 1);
-    if (next === '' || /\s/.test(next)) return index + 1;
+    if ((next === '' && buffering === 'punctuation') || /\s/.test(next)) return index + 1;
   }
   return 0;
 }
@@ -118,7 +124,7 @@ export class PlainConnection {
       return this.close(CLOSE.internalError, '400: text is too long');
     }
     const segment = this.context.options.segment;
-    this.enqueue(segment === 'immediate' ? this.buffer.length : segment === 'bySentence' ? bySentenceEnd(this.buffer) : 0);
+    this.enqueue(segment === 'immediate' ? this.buffer.length : segment === 'bySentence' ? bySentenceEnd(this.buffer, this.context.settings.sentenceBuffering) : 0);
     void this.speakAll();
   }
 

@@ -26,6 +26,10 @@ const ApiKeys = described(
   (u): u is readonly string[] => Array.isArray(u) && u.length > 0 && u.every((key) => ApiKey.is(key)),
 );
 const VoiceName = described('one of test, espeak', (u): u is 'test' | 'espeak' => u === 'test' || u === 'espeak');
+const SentenceBuffering = described(
+  'one of punctuation, whitespace',
+  (u): u is 'punctuation' | 'whitespace' => u === 'punctuation' || u === 'whitespace',
+);
 const Faults = described('a list of faults', (u): u is readonly Fault[] => Array.isArray(u) && u.every((fault) => Fault.is(fault)));
 
 const serverProps = {
@@ -40,6 +44,7 @@ const serverProps = {
   maxFrameBytes: withDefault(Positive, 64 * 1024),
   frameBytes: withDefault(Positive, 4095),
   maxWaitingCharacters: withDefault(Positive, 1_000_000),
+  sentenceBuffering: withDefault(SentenceBuffering, 'punctuation'),
   faults: withDefault(Faults, []),
 };
 
