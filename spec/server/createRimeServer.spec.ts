@@ -85,6 +85,20 @@ describe('createRimeServer()', () => {
       expect(decodeTestSpeech(session.audio()).utterances).toEqual(['Hello,', ' world.', ' It costs 3.14 now?', ' Yes!', ' and']);
     });
 
+    it("bySentence with sentenceBuffering 'whitespace' waits for the whitespace after the punctuation", async () => {
+      const waiting = await createRimeServer({ log: () => {}, sentenceBuffering: 'whitespace' });
+      try {
+        const session = await open(waiting.url, { ...pcm, segment: 'bySentence' });
+        session.send('Hello there.');
+        await delay(50);
+        expect(session.chunks).toHaveLength(0);
+        await speak(session, [' How', ' are you?']);
+        expect(decodeTestSpeech(session.audio()).utterances).toEqual(['Hello there.', ' How are you?']);
+      } finally {
+        await waiting.close();
+      }
+    });
+
     it('immediate synthesizes every frame as it arrives', async () => {
       const session = await open(server.url, { ...pcm, segment: 'immediate' });
       await speak(session, ['one', ' two', ' three.']);
