@@ -30,7 +30,12 @@ function readBody(response: IncomingMessage): Promise<string> {
  */
 export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
   new Observable<TransportEvent>((subscriber) => {
-    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${apiKey}` }, handshakeTimeout: handshakeTimeoutMs });
+    // No permessage-deflate: audio does not compress, and `ws` would offer it (and spend CPU on it) by default.
+    const socket = new WebSocket(url, {
+      headers: { Authorization: `Bearer ${apiKey}` },
+      handshakeTimeout: handshakeTimeoutMs,
+      perMessageDeflate: false,
+    });
     let opened = false;
     // What a server (or a proxy in front of it) sends back could echo the request's headers: never keep the key.
     // Keys shorter than 8 characters are placeholders (real keys are long); redacting them would mangle every word.

@@ -62,6 +62,22 @@ describe('wsTransport', () => {
     await new Promise((resolve) => echo.close(resolve));
   });
 
+  it('offers no permessage-deflate: audio does not compress', async () => {
+    const probe = createHttpServer();
+    const offered = new Promise<string | undefined>((resolve) =>
+      probe.on('upgrade', (upgrade, socket) => {
+        resolve(upgrade.headers['sec-websocket-extensions']);
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      }),
+    );
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as { port: number };
+    await lastValueFrom(wsTransport(request(SECRET, `ws://127.0.0.1:${port}/ws`))).catch(() => undefined);
+    await expect(offered).resolves.toBeUndefined();
+    probe.closeAllConnections();
+    await new Promise((resolve) => probe.close(resolve));
+  });
+
   it('a connection that cannot be made errors as a retryable connection failure', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
