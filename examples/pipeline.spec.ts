@@ -31,6 +31,6 @@ it('sends only the assistant text to Rime, and emits its audio', () => {
     const audio = messages.pipe(speakAssistant(fake), map((bytes) => new TextDecoder().decode(bytes)));
     expectObservable(audio).toBe('-----a-|', { a: '🔊' });
     flush();
-    expect(fake.connections[0]?.frames).toEqual(['Let me check.', ' It is sunny.', '<EOS>']);
+    expect(fake.connections[0]?.frames).toEqual(['Let me check.', '<FLUSH>', ' It is sunny.', '<FLUSH>', '<EOS>']);
   });
 });

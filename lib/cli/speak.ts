@@ -32,7 +32,7 @@ Voice:
       --lang CODE                 eng, spa, fra, ger, ... (default eng)
       --sampling-rate HZ          4000 to 44100 (default 22050)
       --speed X                   speedAlpha: above 1 is faster (default 1)
-      --segment MODE              bySentence, immediate or never (default bySentence)
+      --segment MODE              bySentence, immediate or never (default: never, a flush after each segment)
       --pause-between-brackets    <200> is a 200 ms pause
       --phonemize-between-brackets  {h'El.o} is spoken from phonemes
       --inline-speed-alpha LIST   e.g. "0.5, 3"

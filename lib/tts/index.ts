@@ -1,3 +1,3 @@
 export { type RimeOptionsInput, type RimeTtsConfig, rimeTts } from './rimeTts';
-export type { RimeEvent } from './events';
+export type { RimeEvent, RimeEventObserver } from './events';
 export type { RetryConfig, RetryDelay } from './retry';

@@ -2,7 +2,6 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import {
   type ObservableInput,
-  type Observer,
   type OperatorFunction,
   type Subscriber,
   Observable,
@@ -15,16 +14,17 @@ import {
   throwError,
   timer,
 } from 'rxjs';
-import { type FieldSet, Timeout, fieldIssues, isRecord, withDefault } from '../codecs';
+import { type FieldSet, Timeout, TimerDelay, fieldIssues, isRecord, withDefault } from '../codecs';
 import { RimeError } from '../errors';
-import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
+import { ApiKey, type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
 import { PLAIN_COMMANDS, RIME_BUFFER_BOUNDARIES } from '../protocol/plain';
 import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
+import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
 import type { Transport, TransportEvent } from '../transport/transport';
 import { wsTransport } from '../transport/wsTransport';
 import { AudioChunker } from './audio';
 import { type TtsCommand, ttsCommands } from './commands';
-import type { RimeEvent } from './events';
+import type { RimeEvent, RimeEventObserver } from './events';
 import { closedEarly } from './failures';
 import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
 
@@ -32,6 +32,7 @@ const ttsDefaults = {
   handshakeTimeoutMs: withDefault(Timeout, 10_000),
   eosTimeoutMs: withDefault(Timeout, 15_000),
   prewarm: withDefault(t.boolean, true),
+  releaseAfterMs: withDefault(TimerDelay, DEFAULT_RELEASE_AFTER_MS),
 };
 const TtsOptions = t.exact(t.intersection([t.type(ttsDefaults), t.partial({ retry: RetryConfig })]));
 const ttsFields: FieldSet = { codecs: { ...ttsDefaults, retry: RetryConfig } };
@@ -46,16 +47,24 @@ export interface RimeTtsConfig extends RimeOptionsInput {
   readonly clear?: ObservableInput<unknown>;
   /** Retries inside the operator (the text source cannot be replayed): a count or `{ count, delay, resetOnSuccess }`. */
   readonly retry?: RetryConfig;
-  /** Receives `open`, `first-audio`, `retry` and `close` events. */
-  readonly events?: Partial<Observer<RimeEvent>>;
+  /**
+   * Receives `open`, `first-audio`, `retry` and `close` events, each after what it reports was emitted. A `next`
+   * that throws errors the stream, as a throwing `tap` would.
+   */
+  readonly events?: RimeEventObserver;
   /** The socket seam (default: `ws`); `rime-rx/testing` has a fake one for marble tests. */
   readonly transport?: Transport;
   /** Longest wait for the websocket upgrade (default 10 s). */
   readonly handshakeTimeoutMs?: number;
   /** Longest wait, after `<EOS>` or the latest audio after it, for the server to close (default 15 s). */
   readonly eosTimeoutMs?: number;
-  /** Keep a second connection open, once audio flows, so an interruption continues without a handshake (default true). */
+  /**
+   * With `clear` configured: keep a second connection open while a turn is spoken, so an interruption continues
+   * without a handshake (default true). Without `clear` there is never a second connection.
+   */
   readonly prewarm?: boolean;
+  /** Milliseconds without a token after which a finished sentence is sent anyway (default 150; see `sentences()`). */
+  readonly releaseAfterMs?: number;
 }
 
 interface TtsSettings {
@@ -66,41 +75,115 @@ interface TtsSettings {
   readonly retry: RetryPolicy;
   readonly handshakeTimeoutMs: number;
   readonly eosTimeoutMs: number;
-  readonly prewarm: boolean;
+  /** Whether a spare connection is kept for interruptions: `prewarm` with `clear` configured. */
+  readonly spare: boolean;
+  /** The caller chose no `segment` mode: the server is asked to synthesize exactly each segment sent. */
+  readonly flushEachSegment: boolean;
+  readonly releaseAfterMs: number;
   readonly transport: Transport;
-  readonly events: Partial<Observer<RimeEvent>> | undefined;
+  readonly events: RimeEventObserver | undefined;
 }
 
 const MISSING_KEY =
   'no API key: pass rimeTts({ apiKey }) or set RIME_API_KEY (to work offline, run `npx rime-rx serve` and pass its url with any key)';
 
-/** Decodes the plain-data part of the config; every problem at once, never echoing the key. */
+/** Decodes the config; every problem at once, never echoing the key. */
 function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings> {
   if (!isRecord(config)) return E.left(RimeError.invalidOptions(['rimeTts needs a config object, like rimeTts({ speaker: "cove" })']));
-  const { flush: _flush, clear: _clear, events, transport, retry, handshakeTimeoutMs, eosTimeoutMs, prewarm, ...connection } = config;
+  const { flush: _flush, clear, events, transport, ...plain } = config;
   const environmentKey = process.env['RIME_API_KEY']?.trim();
-  const apiKey = connection.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
-  const options = decodeRimeOptions({ ...connection, ...(apiKey === undefined ? {} : { apiKey }) });
-  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, prewarm };
+  const apiKey = plain.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
+  const decoded = decodePlainSettings(plain, apiKey);
+  const issues = [
+    ...(E.isLeft(decoded) ? (decoded.left.issues ?? [decoded.left.message]) : []),
+    ...(transport !== undefined && typeof transport !== 'function' ? ['transport must be a function (request) => Observable'] : []),
+    ...(events !== undefined && !isEventObserver(events) ? ['events must be an observer: an object whose next, if any, is a function'] : []),
+  ];
+  if (issues.length > 0 || E.isLeft(decoded) || apiKey === undefined) return E.left(RimeError.invalidOptions(issues));
+  const { prewarm, ...settings } = decoded.right;
+  return E.right({ ...settings, apiKey, spare: prewarm && clear !== undefined, transport: transport ?? wsTransport, events });
+}
+
+/** The config's plain data (connection and operator options), as written. */
+type PlainConfig = Omit<RimeTtsConfig, 'flush' | 'clear' | 'events' | 'transport'>;
+
+/** What the plain data decodes to, the key aside: the same for every config holding the same values. */
+type PlainSettings = Omit<TtsSettings, 'apiKey' | 'spare' | 'transport' | 'events'> & { readonly prewarm: boolean };
+
+/** Voice agents build an operator per turn from the same options: decoded once, remembered by value. */
+const plainSettingsCache = new Map<string, PlainSettings>();
+const PLAIN_SETTINGS_CACHE_SIZE = 64;
+
+function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
+  const cacheKey = plainCacheKey(plain);
+  const cached = cacheKey === undefined ? undefined : plainSettingsCache.get(cacheKey);
+  if (cached !== undefined && ApiKey.is(apiKey)) return E.right(cached);
+  const decoded = decodePlainSettingsNow(plain, apiKey);
+  if (cacheKey !== undefined && E.isRight(decoded)) {
+    if (plainSettingsCache.size >= PLAIN_SETTINGS_CACHE_SIZE) plainSettingsCache.delete(plainSettingsCache.keys().next().value ?? '');
+    plainSettingsCache.set(cacheKey, decoded.right);
+  }
+  return decoded;
+}
+
+/**
+ * The cache key of plain data: its JSON without the API key (which is checked on every call and never kept), or
+ * undefined when a value is not plain data (a function, a class instance such as a `URL`, a number JSON cannot
+ * write), whose JSON would not say what it is.
+ */
+function plainCacheKey(plain: PlainConfig): string | undefined {
+  const { apiKey: _apiKey, ...keyless } = plain;
+  return isPlainData(keyless) ? JSON.stringify(keyless) : undefined;
+}
+
+function isPlainData(value: unknown): boolean {
+  switch (typeof value) {
+    case 'undefined':
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      return value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(isPlainData);
+    default:
+      return false;
+  }
+}
+
+function decodePlainSettingsNow(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
+  const { retry, handshakeTimeoutMs, eosTimeoutMs, prewarm, releaseAfterMs, ...connection } = plain;
+  // Rime advises `segment=never` with explicit flushes for agents: the server then synthesizes exactly the segments
+  // cut here, whatever its own sentence heuristics (which would split `Dr. Jones`, or wait for the next whitespace).
+  const flushEachSegment = connection.segment === undefined;
+  const options = decodeRimeOptions({
+    ...connection,
+    segment: connection.segment ?? 'never',
+    ...(apiKey === undefined ? {} : { apiKey }),
+  });
+  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, prewarm, releaseAfterMs };
   const tts = TtsOptions.decode(ttsInput);
   const issues = [
     ...(E.isLeft(options) ? (options.left.issues ?? [options.left.message]) : []),
     ...(E.isLeft(tts) ? fieldIssues(tts.left, ttsFields, ttsInput) : []),
     ...(apiKey === undefined ? [MISSING_KEY] : []),
-    ...(transport !== undefined && typeof transport !== 'function' ? ['transport must be a function (request) => Observable'] : []),
   ];
-  if (issues.length > 0 || E.isLeft(options) || E.isLeft(tts) || apiKey === undefined) return E.left(RimeError.invalidOptions(issues));
+  if (issues.length > 0 || E.isLeft(options) || E.isLeft(tts)) return E.left(RimeError.invalidOptions(issues));
+  const { apiKey: _apiKey, ...withoutKey } = options.right;
   return E.right({
-    options: options.right,
-    url: rimeUrl(options.right),
-    apiKey,
+    options: withoutKey,
+    url: rimeUrl(withoutKey),
     retry: retryPolicy(tts.right.retry),
     handshakeTimeoutMs: tts.right.handshakeTimeoutMs,
     eosTimeoutMs: tts.right.eosTimeoutMs,
     prewarm: tts.right.prewarm,
-    transport: transport ?? wsTransport,
-    events,
+    flushEachSegment,
+    releaseAfterMs: tts.right.releaseAfterMs,
   });
+}
+
+function isEventObserver(u: unknown): u is RimeEventObserver {
+  return isRecord(u) && (u['next'] === undefined || typeof u['next'] === 'function');
 }
 
 /** One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. */
@@ -112,11 +195,8 @@ class Link {
   private subscription: Subscription | undefined;
   /** Whether audio arrived after the latest frame was sent: then everything sent has been at least partly spoken. */
   audioSinceLastFrame = false;
-  /** When the first text frame went out, until its first audio is reported. */
-  firstTextAt: number | undefined;
   /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
   heldCharacters = 0;
-  private firstTextSent = false;
 
   constructor(frames: readonly string[] = []) {
     frames.forEach((frame) => this.push(frame));
@@ -124,6 +204,10 @@ class Link {
 
   get connecting(): boolean {
     return this.subscription !== undefined;
+  }
+
+  get open(): boolean {
+    return this.send !== undefined;
   }
 
   get hasText(): boolean {
@@ -158,10 +242,6 @@ class Link {
     this.send?.(frame);
     this.sentCount++;
     this.audioSinceLastFrame = false;
-    if (!this.firstTextSent && !isCommand(frame)) {
-      this.firstTextSent = true;
-      this.firstTextAt = asyncScheduler.now();
-    }
   }
 
   /** Closes the connection (the transport closes with 1000); with `interrupt`, tells the server `<CLEAR>` first. */
@@ -177,13 +257,35 @@ function isCommand(frame: string): boolean {
 }
 
 /**
+ * A turn: the text from the start, a flush or an interruption to the next one. Its first audio is timed from when
+ * its first text went out on a connection.
+ */
+interface Turn {
+  readonly index: number;
+  /** When its first text was sent; undefined while it waits for a connection to open. */
+  textSentAt: number | undefined;
+  /** Whether its first audio has been reported. */
+  heard: boolean;
+}
+
+/**
  * One subscription's speech: feeds commands to the current connection, emits its audio, replaces it on a failure
  * (replaying what it was given) or an interruption (switching to the pre-opened spare).
  */
 class Speech {
   private current = new Link();
+  /** With `clear` configured: the connection an interruption continues on, opened while a turn is spoken. */
   private spare: Link | undefined;
+  /**
+   * Whether a spare may be opened now. The server closes an unused spare when it idles (Rime: about 30 s); it is
+   * opened again for the next turn, not at once, so an idle-closing server does not cost a connection per idle period.
+   */
+  private spareWanted = true;
   private prewarmRefused = false;
+  /** The latest turn; `turnOpen` while more of its text may come (until a flush or an interruption). */
+  private turn: Turn | undefined;
+  private turnOpen = false;
+  private turns = 0;
   /** The source completed: `<EOS>` was given; nothing more will be said. */
   private endOfStream = false;
   private failures = 0;
@@ -193,6 +295,8 @@ class Speech {
   private eosTimer: Subscription | undefined;
   /** When audio last arrived: the `<EOS>` deadline counts from the later of this and `<EOS>` itself. */
   private lastAudioAt = 0;
+  /** Made once, not per frame: the audio path runs thousands of times a second. */
+  private readonly emitAudio = (chunk: Uint8Array): void => this.subscriber.next(chunk);
 
   constructor(
     private readonly subscriber: Subscriber<Uint8Array>,
@@ -210,6 +314,7 @@ class Speech {
       case 'segment':
         return this.speak(command.text);
       case 'flush':
+        this.turnOpen = false;
         if (this.current.heldCharacters > 0) this.give(PLAIN_COMMANDS.flush);
         return;
       case 'clear':
@@ -224,14 +329,22 @@ class Speech {
   }
 
   /**
-   * Sends a segment so that the server synthesizes exactly it: a `<FLUSH>` first when the server's buffer would
-   * otherwise pass Rime's text limit, and one after a segment that Rime's own buffering would not end (a sentence
-   * closed by a quote or bracket, a long text cut at whitespace) unless the connection's `segment` mode is `never`.
+   * Sends a segment so that the server synthesizes exactly it: by default `<FLUSH>` after every segment (the
+   * connection is `segment=never`). With a `segment` mode of the caller's, a `<FLUSH>` first when the server's buffer
+   * would otherwise pass Rime's text limit, and in `bySentence` one after a segment that Rime's own buffering would
+   * not end (a sentence closed by a quote or bracket, a long text cut at whitespace).
    */
   private speak(text: string): void {
+    if (this.turn === undefined || !this.turnOpen) {
+      this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
+      this.turnOpen = true;
+      this.spareWanted = true;
+    }
     if (this.current.heldCharacters > 0 && this.current.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(PLAIN_COMMANDS.flush);
     this.give(text);
-    if (this.settings.options.segment === 'bySentence' && !RIME_BUFFER_BOUNDARIES.includes(text.charAt(text.length - 1))) {
+    if (this.turn.textSentAt === undefined && this.current.open) this.turn.textSentAt = asyncScheduler.now();
+    const { flushEachSegment, options } = this.settings;
+    if (flushEachSegment || (options.segment === 'bySentence' && !RIME_BUFFER_BOUNDARIES.includes(text.charAt(text.length - 1)))) {
       this.give(PLAIN_COMMANDS.flush);
     }
   }
@@ -253,21 +366,22 @@ class Speech {
   private onEvent(link: Link, event: TransportEvent): void {
     if (event.type === 'open') {
       link.opened(event.send);
-      if (link === this.current) this.report({ type: 'open', attempt: this.failures });
-      return;
+      if (link !== this.current) return;
+      if (this.turn !== undefined && this.turn.textSentAt === undefined && link.hasText) this.turn.textSentAt = asyncScheduler.now();
+      return this.report({ type: 'open', attempt: this.failures });
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
     if (link !== this.current) return;
-    const chunk = this.chunker.next(event.bytes);
     link.audioSinceLastFrame = true;
-    if (link.firstTextAt !== undefined) {
-      this.report({ type: 'first-audio', milliseconds: asyncScheduler.now() - link.firstTextAt });
-      link.firstTextAt = undefined;
-    }
     if (this.settings.retry.resetOnSuccess) this.failures = 0;
     if (this.eosTimer !== undefined) this.lastAudioAt = asyncScheduler.now();
-    if (chunk !== undefined) this.subscriber.next(chunk);
+    this.chunker.push(event.bytes, this.emitAudio);
     this.prewarm();
+    const { turn } = this;
+    if (turn !== undefined && turn.textSentAt !== undefined && !turn.heard) {
+      turn.heard = true;
+      this.report({ type: 'first-audio', turn: turn.index, milliseconds: asyncScheduler.now() - turn.textSentAt });
+    }
   }
 
   /**
@@ -275,21 +389,27 @@ class Speech {
    * its handshake never competes with the first audio.
    */
   private prewarm(): void {
-    if (!this.settings.prewarm || this.prewarmRefused || this.endOfStream || this.spare !== undefined) return;
+    if (!this.settings.spare || !this.spareWanted || this.prewarmRefused || this.endOfStream || this.spare !== undefined) return;
     this.connect((this.spare = new Link()));
   }
 
   private onClose(link: Link, code: number, reason: string): void {
     this.report({ type: 'close', code, reason });
-    if (link === this.spare) this.spare = undefined;
+    if (this.subscriber.closed) return;
+    if (link === this.spare) {
+      this.spare = undefined;
+      this.spareWanted = false;
+    }
     if (link !== this.current) return;
     if (code === 1000 && link.endOfStreamSent) {
       this.eosTimer?.unsubscribe();
       return this.subscriber.complete();
     }
     if (code === 1000 && (!link.hasText || link.audioSinceLastFrame)) {
-      // Closed while idle (Rime closes idle sockets): what was sent has been spoken; reconnect when text comes.
-      this.current = new Link();
+      // Closed while idle (Rime closes idle sockets): what was sent has been spoken. Go on with the warm spare if
+      // there is one, else reconnect when text comes.
+      this.current = this.spare ?? new Link();
+      this.spare = undefined;
       return;
     }
     this.fail(closedEarly(code, reason));
@@ -318,7 +438,7 @@ class Speech {
     this.current = new Link(failed.frames);
     const replayedSegments = failed.frames.filter((frame) => !isCommand(frame)).length;
     this.report({ type: 'retry', attempt: this.failures, error, replayedSegments });
-    if (this.subscriber.closed) return; // the events observer unsubscribed
+    if (this.subscriber.closed) return; // the events observer unsubscribed or threw
     let waited = false;
     this.retryWait = defer(() => retry.delay(error, this.failures))
       .pipe(take(1))
@@ -345,6 +465,8 @@ class Speech {
    * afterwards; speech continues on the pre-opened spare (or a new connection).
    */
   private interrupt(): void {
+    this.turn = undefined; // none of its audio will come
+    this.turnOpen = false;
     if (this.endOfStream) {
       // Everything was said: an interruption now only silences what is still arriving.
       this.current.dispose(true);
@@ -379,8 +501,15 @@ class Speech {
     });
   }
 
+  /** Tells the events observer; one that throws ends the stream with its error, as a throwing `tap` would. */
   private report(event: RimeEvent): void {
-    this.settings.events?.next?.(event);
+    const { events } = this.settings;
+    if (events?.next === undefined || this.subscriber.closed) return;
+    try {
+      events.next(event);
+    } catch (error: unknown) {
+      this.subscriber.error(error);
+    }
   }
 
   /** An interruption from the `clear` control: while text flows it goes through the segmenter first. */
@@ -449,7 +578,7 @@ export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Ar
         }
         speech.start();
         subscriptions.add(
-          source.pipe(ttsCommands({ flush, clear: clears, pauseBetweenBrackets })).subscribe({
+          source.pipe(ttsCommands({ flush, clear: clears, pauseBetweenBrackets, releaseAfterMs: settings.right.releaseAfterMs })).subscribe({
             next: (command) => speech.handle(command),
             error: (error: unknown) => subscriber.error(error),
           }),

@@ -1,49 +1,86 @@
 import fc from 'fast-check';
 import { AudioChunker } from '../../lib/tts/audio';
 
+/** Every chunk `push` emits for each piece, in order, with the piece it came from. */
+function chunksOf(chunker: AudioChunker, pieces: readonly Uint8Array[]): { piece: Uint8Array; chunk: Uint8Array }[] {
+  return pieces.flatMap((piece) => {
+    const chunks: { piece: Uint8Array; chunk: Uint8Array }[] = [];
+    chunker.push(piece, (chunk) => chunks.push({ piece, chunk }));
+    return chunks;
+  });
+}
+
+const bytesOf = (chunks: readonly Uint8Array[]) => chunks.flatMap((chunk) => [...chunk]);
+
+// Pieces of every size, odd ones included, each on its own ArrayBuffer as a transport hands them over.
+const frames = fc.array(fc.uint8Array({ maxLength: 9 }), { maxLength: 20 });
+
 describe('AudioChunker', () => {
-  it('pcm: every chunk holds whole samples, and together they are the input (minus a final odd byte)', () => {
+  it('pcm: every chunk holds whole samples, none is empty, and together they are the input (minus a final odd byte)', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 9 }), { maxLength: 20 }), (pieces) => {
-        const chunker = new AudioChunker('pcm');
-        const out: number[] = [];
-        for (const piece of pieces) {
-          const chunk = chunker.next(piece);
-          if (chunk !== undefined) {
-            expect(chunk.length % 2).toBe(0);
-            expect(chunk.length).toBeGreaterThan(0);
-            out.push(...chunk);
-          }
+      fc.property(frames, (pieces) => {
+        const chunks = chunksOf(new AudioChunker('pcm'), pieces).map(({ chunk }) => chunk);
+        for (const chunk of chunks) {
+          expect(chunk.length % 2).toBe(0);
+          expect(chunk.length).toBeGreaterThan(0);
         }
-        const input = pieces.flatMap((piece) => [...piece]);
-        expect(out).toEqual(input.slice(0, input.length - (input.length % 2)));
+        const input = bytesOf(pieces);
+        expect(bytesOf(chunks)).toEqual(input.slice(0, input.length - (input.length % 2)));
       }),
     );
   });
 
-  it('pcm: a carried byte never outlives reset()', () => {
-    const chunker = new AudioChunker('pcm');
-    expect(chunker.next(Uint8Array.of(1))).toBeUndefined();
-    chunker.reset();
-    expect([...(chunker.next(Uint8Array.of(2, 3)) ?? [])]).toEqual([2, 3]);
+  it('pcm: nothing is copied but the sample that straddles two frames (every longer chunk is a view on its frame)', () => {
+    fc.assert(
+      fc.property(frames, (pieces) => {
+        for (const { piece, chunk } of chunksOf(new AudioChunker('pcm'), pieces)) {
+          if (chunk.length > 2) expect(chunk.buffer === piece.buffer).toBe(true);
+        }
+      }),
+    );
   });
 
-  it('pcm: a chunk made with a carried byte is new memory, a whole chunk is passed on as is', () => {
+  it('pcm: a frame of whole samples is passed on as it is; after an odd frame, the straddling sample comes first', () => {
     const chunker = new AudioChunker('pcm');
     const whole = Uint8Array.of(1, 2);
-    expect(chunker.next(whole)).toBe(whole);
-    chunker.next(Uint8Array.of(3));
-    const joined = Uint8Array.of(4, 5);
-    const chunk = chunker.next(joined);
-    expect([...(chunk ?? [])]).toEqual([3, 4]);
-    expect(chunk?.buffer).not.toBe(joined.buffer);
+    expect(chunksOf(chunker, [whole])[0]?.chunk).toBe(whole);
+    const odd = Uint8Array.of(3, 4, 5);
+    const next = Uint8Array.of(6, 7, 8);
+    expect(chunksOf(chunker, [odd, next]).map(({ chunk }) => [...chunk])).toEqual([[3, 4], [5, 6], [7, 8]]);
   });
 
-  it('mp3 and mulaw pass through as they come; empty input emits nothing', () => {
+  it('pcm: a carried byte never outlives reset()', () => {
+    const chunker = new AudioChunker('pcm');
+    chunksOf(chunker, [Uint8Array.of(1)]);
+    chunker.reset();
+    expect(chunksOf(chunker, [Uint8Array.of(2, 3)]).map(({ chunk }) => [...chunk])).toEqual([[2, 3]]);
+  });
+
+  it('pcm: a reset() from inside emit (a subscriber interrupting) drops the rest of the frame and its odd byte', () => {
+    const chunker = new AudioChunker('pcm');
+    chunksOf(chunker, [Uint8Array.of(1)]);
+    const emitted: number[][] = [];
+    chunker.push(Uint8Array.of(2, 3, 4, 5), (chunk) => {
+      emitted.push([...chunk]);
+      chunker.reset();
+    });
+    expect(emitted).toEqual([[1, 2]]);
+    chunker.push(Uint8Array.of(6, 7, 8), (chunk) => {
+      emitted.push([...chunk]);
+      chunker.reset();
+    });
+    expect(chunksOf(chunker, [Uint8Array.of(9, 10)]).map(({ chunk }) => [...chunk])).toEqual([[9, 10]]);
+    expect(emitted).toEqual([[1, 2], [6, 7]]);
+  });
+
+  it('mp3 and mulaw pass through as they come, odd sizes included; empty input emits nothing', () => {
     for (const format of ['mp3', 'mulaw'] as const) {
       const chunker = new AudioChunker(format);
-      expect([...(chunker.next(Uint8Array.of(1, 2, 3)) ?? [])]).toEqual([1, 2, 3]);
-      expect(chunker.next(new Uint8Array(0))).toBeUndefined();
+      const pieces = [Uint8Array.of(1, 2, 3), new Uint8Array(0), Uint8Array.of(4)];
+      const chunks = chunksOf(chunker, pieces).map(({ chunk }) => chunk);
+      expect(chunks).toHaveLength(2);
+      expect(chunks[0]).toBe(pieces[0]);
+      expect(chunks[1]).toBe(pieces[2]);
     }
   });
 });

@@ -197,3 +197,39 @@ describe('rimeTts() against the local server', () => {
     }
   });
 });
+
+describe.each(['punctuation', 'whitespace'] as const)('rimeTts() by default, against a server whose bySentence buffering fires at %s', (sentenceBuffering) => {
+  let server: RimeServer;
+  beforeAll(async () => {
+    server = await createRimeServer({ log: () => {}, sentenceBuffering });
+  });
+  afterAll(() => server.close());
+
+  it('the server synthesizes exactly the segments the client cut, one synthesis each, Dr. Jones whole', async () => {
+    const synthesized: string[] = [];
+    const watching = server.events.subscribe((event) => event.type === 'synthesis' && synthesized.push(event.text));
+    const { audio } = await speakText(server, 'Please call Dr. Jones. He is in room 3.14, upstairs.');
+    watching.unsubscribe();
+    const segments = ['Please call Dr. Jones.', ' He is in room 3.14,', ' upstairs.'];
+    expect(synthesized).toEqual(segments);
+    expect(decodeTestSpeech(audio).utterances).toEqual(segments);
+  });
+
+  it('a sentence followed by a pause is synthesized during the pause, not after it', async () => {
+    const text$ = new Subject<string>();
+    const order: string[] = [];
+    const watching = server.events.subscribe((event) => {
+      if (event.type === 'synthesis') order.push(`synthesis ${event.text}`);
+      if (event.type === 'text') order.push(`text ${event.text}`);
+    });
+    const done = lastValueFrom(text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url }), toArray()));
+    text$.next('Let me check that for you.');
+    await new Promise((resolve) => setTimeout(resolve, 600)); // a tool call
+    text$.next(' Found it.');
+    text$.complete();
+    const audio = Buffer.concat(await done);
+    watching.unsubscribe();
+    expect(decodeTestSpeech(audio).utterances).toEqual(['Let me check that for you.', ' Found it.']);
+    expect(order).toEqual(['text Let me check that for you.', 'synthesis Let me check that for you.', 'text  Found it.', 'synthesis  Found it.']);
+  });
+});

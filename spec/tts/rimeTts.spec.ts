@@ -50,7 +50,9 @@ describe('rimeTts() with a fake transport', () => {
       flush();
       expect(fake.connections[0]?.sent).toEqual([
         { time: 3, frame: 'Hello there.' },
+        { time: 3, frame: '<FLUSH>' },
         { time: 4, frame: ' How are you?' },
+        { time: 4, frame: '<FLUSH>' },
         { time: 4, frame: '<EOS>' },
       ]);
     });
@@ -61,7 +63,7 @@ describe('rimeTts() with a fake transport', () => {
       const fake = scripted(cold, ['o-------x']);
       cold('a-b-c-d|', { a: '', b: '   ', c: 'Say <EO', d: 'S> now.' }).pipe(rimeTts(base(fake))).subscribe();
       flush();
-      expect(fake.connections[0]?.frames).toEqual(['   Say  now.', '<EOS>']);
+      expect(fake.connections[0]?.frames).toEqual(['   Say  now.', '<FLUSH>', '<EOS>']);
     });
   });
 
@@ -89,10 +91,11 @@ describe('rimeTts() with a fake transport', () => {
       expectObservable(audio).toBe('--a-a-------b-b-|', { a: 'aa', b: 'bb' }); // the spare opened at the first audio (2)
       flush();
       const [old, spare] = fake.connections;
-      expect(old?.frames).toEqual(['Old sentence,', '<CLEAR>']);
+      expect(old?.frames).toEqual(['Old sentence,', '<FLUSH>', '<CLEAR>']);
       expect(old?.closedByClientAt).toBe(5);
       expect(spare?.sent).toEqual([
         { time: 9, frame: 'New one.' },
+        { time: 9, frame: '<FLUSH>' },
         { time: 9, frame: '<EOS>' },
       ]);
     });
@@ -105,7 +108,7 @@ describe('rimeTts() with a fake transport', () => {
       cold('-a---b-|', { a: 'not sent yet', b: 'Kept.' }).pipe(rimeTts(base(fake, { clear }))).subscribe();
       flush();
       expect(fake.connections).toHaveLength(1);
-      expect(fake.connections[0]?.frames).toEqual(['Kept.', '<EOS>']);
+      expect(fake.connections[0]?.frames).toEqual(['Kept.', '<FLUSH>', '<EOS>']);
     });
   });
 
@@ -157,8 +160,11 @@ describe('rimeTts() with a fake transport', () => {
       flush();
       expect(fake.connections[1]?.sent).toEqual([
         { time: 103, frame: 'One.' },
+        { time: 103, frame: '<FLUSH>' },
         { time: 103, frame: ' Two.' },
+        { time: 103, frame: '<FLUSH>' },
         { time: 103, frame: ' Three.' },
+        { time: 103, frame: '<FLUSH>' },
         { time: 103, frame: '<EOS>' },
       ]);
     });
@@ -218,7 +224,7 @@ describe('rimeTts() with a fake transport', () => {
         { type: 'close', code: 1006, reason: '' },
         { type: 'retry', attempt: 1, error: expect.objectContaining({ kind: 'connection', closeCode: 1006 }), replayedSegments: 1 },
         { type: 'open', attempt: 1 },
-        { type: 'first-audio', milliseconds: 4 },
+        { type: 'first-audio', turn: 0, milliseconds: 17 }, // from the turn's first text, across the retry
         { type: 'close', code: 1000, reason: '' },
       ]);
     });
@@ -230,7 +236,7 @@ describe('rimeTts() with a fake transport', () => {
       const source = cold('a------b|', { a: 'One, ', b: ' Two.' });
       expectObservable(source.pipe(rimeTts(base(fake)), map(text))).toBe('--a---------b-|', { a: 'aa', b: 'bb' });
       flush();
-      expect(fake.connections[1]?.frames).toEqual(['  Two.', '<EOS>']);
+      expect(fake.connections[1]?.frames).toEqual(['  Two.', '<FLUSH>', '<EOS>']);
     });
   });
 
@@ -329,7 +335,7 @@ describe('rimeTts() edge cases found in review', () => {
       const audio = cold('a|', { a: 'A long answer, ' }).pipe(rimeTts(base(fake, { clear })), map(text));
       expectObservable(audio).toBe('--a-a|', { a: 'aa' });
       flush();
-      expect(fake.connections[0]?.frames).toEqual(['A long answer,', '<EOS>', '<CLEAR>']);
+      expect(fake.connections[0]?.frames).toEqual(['A long answer,', '<FLUSH>', '<EOS>', '<CLEAR>']);
       expect(fake.connections[0]?.closedByClientAt).toBe(5);
     });
   });
@@ -407,6 +413,177 @@ describe('rimeTts() edge cases found in review', () => {
       flush();
       expect(fake.connections[0]?.frames).toEqual(['He said "Stop."', ' Then left', '<EOS>']);
     });
+  });
+});
+
+describe('rimeTts() connections', () => {
+  const defaults = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => {
+    const { prewarm: _prewarm, ...config } = base(transport, extra);
+    return { ...config, ...extra };
+  };
+
+  it('without clear: exactly one connection, however long the audio flows (prewarm is on by default)', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o-a-a-a-a-a-a-a-x']);
+      cold('a-b-c|', { a: 'One. ', b: 'Two. ', c: 'Three.' }).pipe(rimeTts(defaults(fake))).subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(1);
+    });
+  });
+
+  it('with clear: one spare, opened at the first audio; one the server closes idle is not reopened within the turn', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o-a-a-a-a-a-a-a-a-a-x', 'o-x']);
+      cold('a-b-c|', { a: 'One. ', b: 'Two. ', c: 'Three.' }).pipe(rimeTts(defaults(fake, { clear: NEVER }))).subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(2);
+      expect(fake.connections[1]?.frames).toEqual([]);
+    });
+  });
+
+  it('with clear: a spare closed idle is opened again for the next turn', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const fake = scripted(cold, ['o-a-a-----a-a', 'o-x', 'o']);
+      const flushes = hot('----f');
+      cold('a-----b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(defaults(fake, { clear: NEVER, flush: flushes }))).subscribe();
+      flush();
+      // The spare opened at the first audio (2) and closed idle (4); the turn after the flush reopens it at its audio.
+      expect(fake.connections.map((connection) => connection.frames)).toEqual([['One,', '<FLUSH>', ' two,', '<FLUSH>'], [], []]);
+      expect(fake.connections).toHaveLength(3);
+    });
+  });
+
+  it('when the current connection is closed idle, speech goes on on the warm spare without a new connection', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o-a-x', 'o----------a-x']);
+      cold('a--------b|', { a: 'One, ', b: 'two.' }).pipe(rimeTts(defaults(fake, { clear: NEVER }))).subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(2);
+      expect(fake.connections[0]?.frames).toEqual(['One,', '<FLUSH>']);
+      expect(fake.connections[1]?.frames).toEqual([' two.', '<FLUSH>', '<EOS>']);
+    });
+  });
+});
+
+describe('rimeTts() events', () => {
+  const failure = new Error('observer broke');
+  const throwingOn = (type: RimeEvent['type']) => ({
+    next: (event: RimeEvent) => {
+      if (event.type === type) throw failure;
+    },
+  });
+
+  it.each([
+    ['open', ['o-a-x'], 0, 0],
+    ['first-audio', ['o-a-a-x'], 1, 2],
+    ['retry', ['o-d', 'o-a-x'], 0, 2],
+    ['close', ['o-a-d', 'o-a-x'], 1, 4],
+  ] as const)('a throwing next on %s errors the stream with its error and closes the connection', (type, scripts, chunks, at) => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, [...scripts]);
+      const seen: string[] = [];
+      const errors: unknown[] = [];
+      cold('a', { a: 'Hi, ' })
+        .pipe(rimeTts(base(fake, { events: throwingOn(type) })))
+        .subscribe({ next: (chunk) => seen.push(text(chunk)), error: (error: unknown) => errors.push(error) });
+      flush();
+      expect(seen).toHaveLength(chunks); // what the event reports was emitted before it
+      expect(errors).toEqual([failure]);
+      expect(fake.connections).toHaveLength(1);
+      const connection = fake.connections[0];
+      expect(connection?.closedByClientAt ?? (connection?.endedByServer === true ? at : undefined)).toBe(at);
+    });
+  });
+
+  it('reports first-audio after the chunk it times was emitted', () => {
+    scheduler().run(({ cold, flush }) => {
+      const order: string[] = [];
+      const fake = scripted(cold, ['o-a-x']);
+      cold('a|', { a: 'Hi.' })
+        .pipe(rimeTts(base(fake, { events: { next: (event) => order.push(event.type) } })))
+        .subscribe(() => order.push('chunk'));
+      flush();
+      expect(order).toEqual(['open', 'chunk', 'first-audio', 'close']);
+    });
+  });
+
+  it('one first-audio per turn: from the first text after a flush or an interruption to the first byte after it', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['o--a-------a--a', 'o------a']);
+      const flushes = hot('----f');
+      const clear = hot('------------c');
+      cold('a-----b-------c', { a: 'One, ', b: 'two, ', c: 'three, ' })
+        .pipe(rimeTts(base(fake, { flush: flushes, clear, events: { next: (event) => events.push(event) } })))
+        .subscribe();
+      flush();
+      expect(events.filter((event) => event.type === 'first-audio')).toEqual([
+        { type: 'first-audio', turn: 0, milliseconds: 3 },
+        { type: 'first-audio', turn: 1, milliseconds: 5 },
+        { type: 'first-audio', turn: 2, milliseconds: 5 }, // on the connection the interruption opened at 12
+      ]);
+    });
+  });
+
+  it('rejects an events value that is not an observer', () => {
+    const errors: RimeError[] = [];
+    of('x')
+      .pipe(rimeTts(base(new FakeTransport(), { events: 42 as unknown as RimeTtsConfig['events'] })))
+      .subscribe({ error: (error: RimeError) => errors.push(error) });
+    expect(errors[0]?.issues).toEqual(['events must be an observer: an object whose next, if any, is a function']);
+  });
+});
+
+describe('rimeTts() config decoded once per value', () => {
+  const errorsOf = (config: RimeTtsConfig): RimeError[] => {
+    const errors: RimeError[] = [];
+    of('x').pipe(rimeTts(config)).subscribe({ error: (error: RimeError) => errors.push(error) }).unsubscribe();
+    return errors;
+  };
+
+  it('a config equal to one decoded before still gets its own key, checked every time', () => {
+    const fake = new FakeTransport(() => {});
+    for (const apiKey of ['key-one', 'key-two']) of('x').pipe(rimeTts({ speaker: 'cove', apiKey, transport: fake.transport })).subscribe().unsubscribe();
+    expect(fake.connections.map((connection) => connection.request.apiKey)).toEqual(['key-one', 'key-two']);
+    expect(errorsOf({ speaker: 'cove', apiKey: 'not a key', transport: fake.transport })[0]?.issues).toEqual([
+      'apiKey must be a non-empty string without whitespace, got a string (not shown)',
+    ]);
+  });
+
+  it('values that are not plain data are decoded, never matched by their JSON', () => {
+    const url = 'ws://127.0.0.1:9/ws';
+    expect(errorsOf({ speaker: 'cove', apiKey: 'k', url, transport: new FakeTransport(() => {}).transport })).toEqual([]);
+    const issues = errorsOf({ speaker: 'cove', apiKey: 'k', url: new URL(url) as unknown as string })[0]?.issues;
+    expect(issues).toEqual([expect.stringMatching(/^url must be a ws:\/\/ or wss:\/\/ URL/)]);
+  });
+});
+
+describe('rimeTts() segments', () => {
+  it('by default asks for segment=never and flushes every segment, so the server synthesizes exactly them', () => {
+    const fake = new FakeTransport();
+    of('Please call Dr. Jones. Then').pipe(rimeTts(base(fake))).subscribe().unsubscribe();
+    expect(fake.connections[0]?.request.url.searchParams.get('segment')).toBe('never');
+    expect(fake.connections[0]?.frames).toEqual(['Please call Dr. Jones.', '<FLUSH>', ' Then', '<FLUSH>', '<EOS>']);
+  });
+
+  it('sends a finished sentence once no token has come for releaseAfterMs', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o']);
+      cold('a 2s b', { a: 'Let me check that for you.', b: ' Found it' }).pipe(rimeTts(base(fake, { releaseAfterMs: 150 }))).subscribe();
+      flush();
+      expect(fake.connections[0]?.sent.slice(0, 2)).toEqual([
+        { time: 150, frame: 'Let me check that for you.' },
+        { time: 150, frame: '<FLUSH>' },
+      ]);
+    });
+  });
+
+  it('rejects a releaseAfterMs that is not a timer delay', () => {
+    const errors: RimeError[] = [];
+    of('x')
+      .pipe(rimeTts(base(new FakeTransport(), { releaseAfterMs: -1 })))
+      .subscribe({ error: (error: RimeError) => errors.push(error) });
+    expect(errors[0]?.issues).toEqual([expect.stringMatching(/^releaseAfterMs must be an integer number of milliseconds from 0/)]);
   });
 });
 
