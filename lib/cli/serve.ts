@@ -19,6 +19,9 @@ Options:
   --real-time-factor F    seconds spent per second of audio produced (default 0: as fast as possible)
   --max-connections N     connections at once before 429 (default 1000)
   --idle-timeout-ms N     close connections idle this long (default 30000)
+  --frame-bytes N         largest audio frame sent, in bytes (default 4095: odd, as Rime cuts pcm anywhere)
+  --sentence-buffering B  when segment=bySentence synthesizes: punctuation (at a . , ? ! at once) or
+                          whitespace (only once whitespace follows it) (default punctuation)
   -h, --help              show this help
 `;
 
@@ -39,6 +42,8 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
         'real-time-factor': { type: 'string' },
         'max-connections': { type: 'string' },
         'idle-timeout-ms': { type: 'string' },
+        'frame-bytes': { type: 'string' },
+        'sentence-buffering': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -63,6 +68,8 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       realTimeFactor: numeric(parsed['real-time-factor']),
       maxConnections: numeric(parsed['max-connections']),
       idleTimeoutMs: numeric(parsed['idle-timeout-ms']),
+      frameBytes: numeric(parsed['frame-bytes']),
+      sentenceBuffering: parsed['sentence-buffering'],
     };
     // Flags are unchecked text; createRimeServer decodes its config with io-ts and quotes bad values back.
     server = await createRimeServer({ ...(flags as RimeServerConfig), log: (line) => io.err.write(`${line}\n`) });

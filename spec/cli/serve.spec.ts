@@ -42,10 +42,31 @@ describe('rime-rx serve', () => {
     expect(unknown.output().err).toMatch(/^rime-rx serve: Unknown option '--colour'/);
   });
 
+  it('--frame-bytes sets the largest audio frame, and must be at least 1', async () => {
+    const signals = new EventEmitter();
+    const { code, output } = runCli(['serve', '--port', '0', '--voice', 'test', '--frame-bytes', '1001'], { signals });
+    const session = await open(await firstLine(output), pcm);
+    await speak(session, ['Cut into odd frames.']);
+    const sizes = session.chunks.map((chunk) => chunk.length);
+    expect(Math.max(...sizes)).toBe(1001);
+    expect(decodeTestSpeech(session.audio()).text).toBe('Cut into odd frames.');
+    signals.emit('SIGTERM');
+    await expect(code).resolves.toBe(0);
+    const bad = runCli(['serve', '--frame-bytes', '0']);
+    await expect(bad.code).resolves.toBe(2);
+    expect(bad.output().err).toMatch(/frameBytes must be an integer of at least 1, got 0/);
+  });
+
+  it('--sentence-buffering must be punctuation or whitespace', async () => {
+    const bad = runCli(['serve', '--sentence-buffering', 'sometimes']);
+    await expect(bad.code).resolves.toBe(2);
+    expect(bad.output().err).toMatch(/sentenceBuffering must be one of punctuation, whitespace, got "sometimes"/);
+  });
+
   it('--help lists every option', async () => {
     const help = runCli(['serve', '--help']);
     await expect(help.code).resolves.toBe(0);
-    for (const flag of ['--port', '--host', '--voice', '--key', '--first-audio-ms', '--real-time-factor', '--max-connections', '--idle-timeout-ms']) {
+    for (const flag of ['--port', '--host', '--voice', '--key', '--first-audio-ms', '--real-time-factor', '--max-connections', '--idle-timeout-ms', '--frame-bytes', '--sentence-buffering']) {
       expect(help.output().out).toContain(flag);
     }
   });
