@@ -1,12 +1,23 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BenchOptions, type Section, machine } from './harness';
+import { benchConnections } from './connections';
+import { benchEndToEnd } from './endToEnd';
+import { benchFrames } from './frames';
 import { benchSentences } from './sentences';
 import { benchRimeTts } from './rimeTts';
 import { benchScale } from './scale';
 import { benchServer } from './server';
 
-const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [benchSentences, benchServer, benchRimeTts, benchScale];
+const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [
+  benchSentences,
+  benchServer,
+  benchRimeTts,
+  benchFrames,
+  benchEndToEnd,
+  benchConnections,
+  benchScale,
+];
 
 async function main(args: readonly string[]): Promise<void> {
   const options: BenchOptions = { quick: args.includes('--quick') };

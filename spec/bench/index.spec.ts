@@ -8,7 +8,16 @@ describe('npm run bench -- --quick', () => {
   it('runs every benchmark end to end and writes its report (figures not asserted: no timing in tests)', () => {
     execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'index.ts'), '--quick'], { cwd: root, stdio: 'pipe', timeout: 120_000 });
     const report = readFileSync(join(root, 'dist', 'benchmarks.quick.md'), 'utf8');
-    for (const section of ['sentences\\(\\) against a naive splitter', 'The local server', 'rimeTts\\(\\) against a raw ws client', '\\d+ concurrent rimeTts streams']) {
+    const sections = [
+      'sentences\\(\\) against a naive splitter',
+      'The local server',
+      'rimeTts\\(\\) against a raw ws client',
+      'rimeTts\\(\\) against a raw ws client, by server frame size',
+      'End-to-end first audio from an LLM-like stream',
+      'Connections per stream',
+      '\\d+ concurrent rimeTts streams',
+    ];
+    for (const section of sections) {
       expect(report).toMatch(new RegExp(`^## ${section}$`, 'm'));
     }
     expect(report).toMatch(/^Machine: .+ cores/m);
