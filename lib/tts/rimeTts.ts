@@ -335,7 +335,7 @@ class Speech {
    * not end (a sentence closed by a quote or bracket, a long text cut at whitespace).
    */
   private speak(text: string): void {
-    if (this.turn === undefined || !this.turnOpen) {
+    if (!this.turnOpen || this.turn === undefined) {
       this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
       this.turnOpen = true;
       this.spareWanted = true;
