@@ -4,6 +4,7 @@ import { type BenchOptions, type Section, machine } from './harness';
 import { benchConnections } from './connections';
 import { benchEndToEnd } from './endToEnd';
 import { benchFrames } from './frames';
+import { benchLinearity } from './linearity';
 import { benchSentences } from './sentences';
 import { benchRimeTts } from './rimeTts';
 import { benchScale } from './scale';
@@ -11,6 +12,7 @@ import { benchServer } from './server';
 
 const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [
   benchSentences,
+  benchLinearity,
   benchServer,
   benchRimeTts,
   benchFrames,

@@ -1,8 +1,9 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
+import { PLAIN_COMMANDS } from '../protocol/plain';
 import { type Emit, type TextControls, type TextStage, textStage } from './textStage';
 
-const commandTags = /<(?:EOS|FLUSH|CLEAR)>/gi;
-const commandOrPauseTags = /<(?:EOS|FLUSH|CLEAR|\d+)>/gi;
+/** What may stand between `<` and `>` in a command, upper-cased: `EOS`, `FLUSH`, `CLEAR`. */
+const COMMAND_BODIES = Object.values(PLAIN_COMMANDS).map((command) => command.slice(1, -1));
 
 export interface SafeTextOptions {
   /** Keep `<200>`-style pause tags (Rime's `pauseBetweenBrackets`); otherwise they are removed. */
@@ -11,57 +12,111 @@ export interface SafeTextOptions {
 
 /**
  * `text` with every command tag (`<EOS>`, `<FLUSH>`, `<CLEAR>`, any letter case) removed, and pause tags (`<200>`)
- * removed unless `pauseBetweenBrackets` is set. Removal repeats until nothing changes, so a removal can never join
- * the pieces of a new command (`<EO<EOS>S>`).
+ * removed unless `pauseBetweenBrackets` is set. A removal never joins the pieces of a new command: `<EO<EOS>S>`
+ * loses both (the result is what removing tags until none is left gives, in one pass).
  */
 export function neutralize(text: string, options: SafeTextOptions = {}): string {
   if (!text.includes('<')) return text;
-  const tags = options.pauseBetweenBrackets === true ? commandTags : commandOrPauseTags;
-  let current = text;
-  for (;;) {
-    const next = current.replace(tags, '');
-    if (next === current) return current;
-    current = next;
-  }
+  const neutralizer = new CommandNeutralizer(options);
+  let result = '';
+  const collect: Emit = (piece) => (result += piece);
+  neutralizer.write(text, collect);
+  neutralizer.end(collect);
+  return result;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
 /**
- * Where the held-back tail of `text` starts, or `text.length` if nothing is held: the trailing run of tag characters
- * (`<`, letters, digits) from its first `<` (`"... <EO"`, `"... <20"`, `"<<EOS"`). Text from there on could still
- * become a command or a pause with the next token, or join what precedes a tag that the next token completes and
- * removes (`"<"` + `"<EOS>"` + `"0>"`), so it waits until a later character decides it.
+ * Neutralises commands across token boundaries, in one pass over the text: the tags still open at the end of what
+ * was written (`<`, `<EO`, `<20`, nested: `<E<EO`) are held, innermost last, until a later character decides them.
+ * A tag that closes as a command (or a pause, unless kept) is dropped, and the tag it was nested in goes on; a
+ * character that no tag could continue with releases every held tag as text, since none of them can be completed
+ * across it. Each character is looked at a bounded number of times, whatever the input (linear time).
  */
-export function unfinishedTagStart(text: string): number {
-  let start = text.length;
-  for (let index = text.length - 1; index >= 0 && /[<A-Za-z0-9]/.test(text.charAt(index)); index--) {
-    if (text.charAt(index) === '<') start = index;
-  }
-  return start;
-}
-
-/** Neutralises commands across token boundaries by holding back an unfinished tag until it is decided. */
 export class CommandNeutralizer implements TextStage {
-  private held = '';
+  /** The tags open at the end of the text, each `<` and what follows it; only the last one can still grow. */
+  private readonly open: string[] = [];
 
   constructor(private readonly options: SafeTextOptions) {}
 
   write(token: string, emit: Emit): void {
-    const text = neutralize(this.held + token, this.options);
-    const hold = unfinishedTagStart(text);
-    this.held = text.slice(hold);
-    if (hold > 0) emit(text.slice(0, hold));
+    let text = '';
+    let index = 0;
+    while (index < token.length) {
+      if (this.open.length === 0) {
+        const tagStart = token.indexOf('<', index);
+        if (tagStart === -1) {
+          text += index === 0 ? token : token.slice(index);
+          break;
+        }
+        text += token.slice(index, tagStart);
+        index = tagStart;
+      }
+      text += this.take(token.charCodeAt(index), token.charAt(index));
+      index++;
+    }
+    if (text !== '') emit(text);
+  }
+
+  /** Takes one character while a tag is open (or opens one); returns the text it releases. */
+  private take(code: number, char: string): string {
+    const { open } = this;
+    if (code === 0x3c) {
+      open.push('<');
+      return '';
+    }
+    const top = open.length - 1;
+    const tag = open[top] ?? '';
+    if (code === 0x3e) {
+      const body = tag.slice(1);
+      const pause = body !== '' && isDigit(body.charCodeAt(0));
+      if (COMMAND_BODIES.includes(body.toUpperCase()) || (pause && this.options.pauseBetweenBrackets !== true)) {
+        open.pop();
+        return '';
+      }
+      return this.releaseWith(char);
+    }
+    const grown = tag + char;
+    if (this.couldBecomeTag(grown, code)) {
+      open[top] = grown;
+      return '';
+    }
+    return this.releaseWith(char);
+  }
+
+  /** Whether `grown` (`tag` and the character `code`) is still the start of a command or a pause. */
+  private couldBecomeTag(grown: string, code: number): boolean {
+    if (isDigit(code)) return grown.length === 2 || isDigit(grown.charCodeAt(1));
+    if (!isAsciiLetter(code)) return false;
+    const body = grown.slice(1).toUpperCase();
+    return COMMAND_BODIES.some((command) => command.startsWith(body));
+  }
+
+  /** Every open tag is text now (none can be completed across `char`), followed by `char`. */
+  private releaseWith(char: string): string {
+    const released = this.open.join('') + char;
+    this.open.length = 0;
+    return released;
   }
 
   /** A flush keeps an unfinished tag: it is not speakable yet, and releasing it could let the next token complete it. */
   flush(): void {}
 
   clear(): void {
-    this.held = '';
+    this.open.length = 0;
   }
 
   end(emit: Emit): void {
-    if (this.held !== '') emit(this.held);
-    this.held = '';
+    const rest = this.open.join('');
+    this.open.length = 0;
+    if (rest !== '') emit(rest);
   }
 
   /** An unfinished tag is held whatever the pause: it is not speakable, and the next token may complete it. */

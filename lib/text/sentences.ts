@@ -136,7 +136,8 @@ export class SentenceSegmenter implements TextStage {
   private emitUpTo(end: number, emit: Emit): void {
     const segment = this.buffer.slice(0, end);
     this.buffer = this.buffer.slice(end);
-    this.scanned = 0;
+    // What lay past the cut was scanned already and held no boundary: a long text is scanned once, not once per cut.
+    this.scanned = Math.max(0, this.scanned - end);
     this.undecidedAt = -1;
     emit(segment);
   }
@@ -190,7 +191,7 @@ export class SentenceSegmenter implements TextStage {
     const firstText = text.search(/\S/);
     if (firstText === -1 || firstText >= this.maxLength - 1) {
       this.buffer = firstText === -1 ? '' : text.slice(firstText);
-      this.scanned = 0;
+      this.scanned = firstText === -1 ? 0 : Math.max(0, this.scanned - firstText);
       return;
     }
     for (let cut = this.maxLength; cut > firstText; cut--) {

@@ -10,6 +10,7 @@ describe('npm run bench -- --quick', () => {
     const report = readFileSync(join(root, 'dist', 'benchmarks.quick.md'), 'utf8');
     const sections = [
       'sentences\\(\\) against a naive splitter',
+      'Linear time on adversarial text',
       'The local server',
       'rimeTts\\(\\) against a raw ws client',
       'rimeTts\\(\\) against a raw ws client, by server frame size',
