@@ -22,7 +22,10 @@ export interface RetryPolicy {
   readonly count: number;
   /** When the next attempt may start: the first emission of the returned observable. */
   readonly delay: (error: RimeError, retryCount: number) => ObservableInput<unknown>;
-  /** Forget earlier failures once a connection delivers audio. */
+  /**
+   * Forget earlier failures once a connection makes progress: audio beyond what the failed connections delivered for
+   * the same text (a retry replays it from the start, so the same bytes again are no progress).
+   */
   readonly resetOnSuccess: boolean;
 }
 
@@ -39,7 +42,7 @@ export function backoff(error: RimeError, retryCount: number, random: () => numb
   return Math.round(step * factor * (0.5 + random() / 2));
 }
 
-/** The policy a decoded `retry` option stands for. Defaults: 3 retries, {@link backoff}, reset on success. */
+/** The policy a decoded `retry` option stands for. Defaults: 3 retries, {@link backoff}, reset on progress. */
 export function retryPolicy(config: RetryConfig | undefined): RetryPolicy {
   const options = typeof config === 'number' ? { count: config } : (config ?? {});
   const delay = options.delay ?? ((error: RimeError, retryCount: number) => timer(backoff(error, retryCount)));

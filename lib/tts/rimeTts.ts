@@ -195,6 +195,8 @@ class Link {
   private subscription: Subscription | undefined;
   /** Whether audio arrived after the latest frame was sent: then everything sent has been at least partly spoken. */
   audioSinceLastFrame = false;
+  /** Audio bytes received on this connection. */
+  audioBytes = 0;
   /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
   heldCharacters = 0;
 
@@ -289,6 +291,12 @@ class Speech {
   /** The source completed: `<EOS>` was given; nothing more will be said. */
   private endOfStream = false;
   private failures = 0;
+  /**
+   * The most audio a failed connection delivered for the frames the current one replays. A retry speaks them from
+   * the start, so audio arriving is progress only past this point: the same fault after the same bytes is a failure
+   * again, not a success that resets the count.
+   */
+  private audioToBeat = 0;
   private readonly chunker: AudioChunker;
   /** The backoff before a retry, while one is pending. */
   private retryWait: Subscription | undefined;
@@ -373,7 +381,8 @@ class Speech {
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
     if (link !== this.current) return;
     link.audioSinceLastFrame = true;
-    if (this.settings.retry.resetOnSuccess) this.failures = 0;
+    link.audioBytes += event.bytes.length;
+    if (this.settings.retry.resetOnSuccess && link.audioBytes > this.audioToBeat) this.failures = 0;
     if (this.eosTimer !== undefined) this.lastAudioAt = asyncScheduler.now();
     this.chunker.push(event.bytes, this.emitAudio);
     this.prewarm();
@@ -408,8 +417,7 @@ class Speech {
     if (code === 1000 && (!link.hasText || link.audioSinceLastFrame)) {
       // Closed while idle (Rime closes idle sockets): what was sent has been spoken. Go on with the warm spare if
       // there is one, else reconnect when text comes.
-      this.current = this.spare ?? new Link();
-      this.spare = undefined;
+      this.replaceCurrent(this.spare ?? new Link());
       return;
     }
     this.fail(closedEarly(code, reason));
@@ -435,6 +443,7 @@ class Speech {
     const failed = this.current;
     failed.dispose(false);
     this.chunker.reset();
+    this.audioToBeat = Math.max(this.audioToBeat, failed.audioBytes);
     this.current = new Link(failed.frames);
     const replayedSegments = failed.frames.filter((frame) => !isCommand(frame)).length;
     this.report({ type: 'retry', attempt: this.failures, error, replayedSegments });
@@ -482,9 +491,15 @@ class Speech {
     this.retryWait?.unsubscribe();
     this.retryWait = undefined;
     this.chunker.reset();
-    this.current = this.spare ?? new Link();
-    this.spare = undefined;
+    this.replaceCurrent(this.spare ?? new Link());
     if (!this.current.connecting) this.connect(this.current);
+  }
+
+  /** Goes on with `link`, which carries none of the current connection's frames: no audio to beat on it. */
+  private replaceCurrent(link: Link): void {
+    this.current = link;
+    if (link === this.spare) this.spare = undefined;
+    this.audioToBeat = 0;
   }
 
   /**

@@ -176,6 +176,22 @@ describe('rimeTts() against the local server', () => {
       expect(decodeTestSpeech(audio).text.endsWith('A short one.')).toBe(true);
     });
 
+    it.each([
+      ['a drop after the same 30,000 bytes on every connection', { kind: 'drop', afterBytes: 30_000 } as const, 'connection'],
+      ['a server that never closes after <EOS>', { kind: 'stall', afterBytes: 2_000 } as const, 'timeout'],
+    ])('with the default retry policy, %s ends the stream after 3 retries, attempts 1, 2, 3', async (_, fault, kind) => {
+      server.inject(fault, 4);
+      const events: RimeEvent[] = [];
+      const text = 'This answer is long enough to need more than thirty thousand bytes of audio, so it is cut off.';
+      const error = await lastValueFrom(
+        from([text]).pipe(
+          rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, eosTimeoutMs: 200, retry: { delay: 5 }, events: { next: (e) => events.push(e) } }),
+        ),
+      ).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ kind });
+      expect(events.flatMap((event) => (event.type === 'retry' ? [event.attempt] : []))).toEqual([1, 2, 3]);
+    });
+
     it('gives up after the retry count with the last error', async () => {
       server.inject({ kind: 'refuse', status: 502, body: 'Bad Gateway' }, 3);
       const error = await speakText(server, story, { prewarm: false, retry: { count: 2, delay: 5 } }).catch((caught: unknown) => caught);

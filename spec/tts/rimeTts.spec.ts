@@ -416,6 +416,52 @@ describe('rimeTts() edge cases found in review', () => {
   });
 });
 
+describe('rimeTts() retries end unless there is progress (default resetOnSuccess)', () => {
+  const retryEvents = (events: RimeEvent[]) => events.flatMap((event) => (event.type === 'retry' ? [event.attempt] : []));
+
+  it('the same fault after the same bytes ends the stream after count retries, attempts increasing', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['o-a-a-d', 'o-a-a-d', 'o-a-a-d', 'o-a-a-d', 'o-a-a-x']);
+      const audio = cold('a|', { a: 'Hi.' }).pipe(
+        rimeTts({ ...base(fake, { events: { next: (event) => events.push(event) } }), retry: { count: 3, delay: 10 } }),
+        map(text),
+      );
+      expectObservable(audio).toBe('--a-a-- 11ms a-a-- 11ms a-a-- 11ms a-a-#', { a: 'aa' }, expect.objectContaining({ kind: 'connection', closeCode: 1006 }));
+      flush();
+      expect(retryEvents(events)).toEqual([1, 2, 3]);
+      expect(fake.connections).toHaveLength(4);
+    });
+  });
+
+  it('audio past what the failed connections delivered is progress: the count starts again', () => {
+    scheduler().run(({ cold, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['o-a-d', 'o-a-a-d', 'o-a-a-a-d', 'o-a-a-a-a-d', 'o-a-a-a-a-a-x']);
+      cold('a|', { a: 'Hi.' })
+        .pipe(rimeTts({ ...base(fake, { events: { next: (event) => events.push(event) } }), retry: { count: 1, delay: 10 } }))
+        .subscribe({ error: (error: unknown) => events.push({ type: 'close', code: -1, reason: String(error) }) });
+      flush();
+      expect(retryEvents(events)).toEqual([1, 1, 1, 1]);
+      expect(events.at(-1)).toEqual({ type: 'close', code: 1000, reason: '' });
+    });
+  });
+
+  it('resetOnSuccess: false never forgets a failure', () => {
+    scheduler().run(({ cold, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['o-a-d', 'o-a-a-d', 'o-a-a-a-d']);
+      const errors: unknown[] = [];
+      cold('a|', { a: 'Hi.' })
+        .pipe(rimeTts({ ...base(fake, { events: { next: (event) => events.push(event) } }), retry: { count: 2, delay: 10, resetOnSuccess: false } }))
+        .subscribe({ error: (error: unknown) => errors.push(error) });
+      flush();
+      expect(retryEvents(events)).toEqual([1, 2]);
+      expect(errors).toHaveLength(1);
+    });
+  });
+});
+
 describe('rimeTts() connections', () => {
   const defaults = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => {
     const { prewarm: _prewarm, ...config } = base(transport, extra);
