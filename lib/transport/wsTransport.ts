@@ -9,17 +9,48 @@ const MAX_BODY_BYTES = 1024;
 
 const ignore = (): void => {};
 
-/** Reads a refused upgrade's plain-text body, then ends the response. */
-function readBody(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let body = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => {
-      if (body.length < MAX_BODY_BYTES) body += chunk;
-    });
-    response.on('end', () => resolve(body));
-    response.on('error', () => resolve(body));
+/**
+ * Reads a refused upgrade's plain-text body: until it ends, fills {@link MAX_BODY_BYTES}, or `deadline` (epoch ms)
+ * passes, whichever comes first, so a body that never ends (or trickles) cannot hold the refusal past the handshake
+ * deadline. `stop` abandons the read (the subscriber went away).
+ */
+function readBody(response: IncomingMessage, deadline: number): { readonly body: Promise<string>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let settle: (body: string) => void = () => {};
+  let body = '';
+  const done = new Promise<string>((resolve) => {
+    settle = (text) => {
+      clearTimeout(timer);
+      resolve(text);
+    };
   });
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    body += chunk;
+    if (body.length >= MAX_BODY_BYTES) settle(body.slice(0, MAX_BODY_BYTES));
+  });
+  response.on('end', () => settle(body));
+  response.on('error', () => settle(body));
+  timer = setTimeout(() => settle(body), Math.max(0, deadline - Date.now()));
+  return {
+    body: done,
+    stop: () => {
+      clearTimeout(timer);
+      response.destroy();
+    },
+  };
+}
+
+/** The shortest piece of a key that is redacted where a text was cut (a close reason's 123-byte limit). */
+const MIN_KEY_PIECE = 8;
+
+/** `text` with every copy of `key` replaced, and its first part too where the text ends in it (a cut echo). */
+function redactKey(text: string, key: string): string {
+  const whole = text.split(key).join('<redacted>');
+  for (let length = Math.min(key.length - 1, whole.length); length >= MIN_KEY_PIECE; length--) {
+    if (whole.endsWith(key.slice(0, length))) return `${whole.slice(0, whole.length - length)}<redacted>`;
+  }
+  return whole;
 }
 
 /**
@@ -31,24 +62,28 @@ function readBody(response: IncomingMessage): Promise<string> {
 export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
   new Observable<TransportEvent>((subscriber) => {
     // No permessage-deflate: audio does not compress, and `ws` would offer it (and spend CPU on it) by default.
+    const deadline = Date.now() + handshakeTimeoutMs;
     const socket = new WebSocket(url, {
       headers: { Authorization: `Bearer ${apiKey}` },
       handshakeTimeout: handshakeTimeoutMs,
       perMessageDeflate: false,
     });
     let opened = false;
+    /** Set once the server answered the upgrade with a refusal: its status decides, whatever the body does. */
+    let refusal: ReturnType<typeof readBody> | undefined;
     // What a server (or a proxy in front of it) sends back could echo the request's headers: never keep the key.
     // Keys shorter than 8 characters are placeholders (real keys are long); redacting them would mangle every word.
-    const redacted = (text: string) => (apiKey.length < 8 ? text : text.split(apiKey).join('<redacted>'));
+    const redacted = (text: string) => (apiKey.length < MIN_KEY_PIECE ? text : redactKey(text, apiKey));
     // Kept after teardown too: a late socket error must never become an unhandled exception.
     socket.on('error', ignore);
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (opened) return; // after open, a failure is followed by 'close' (1006)
+      if (opened || refusal !== undefined) return; // after open, a failure is followed by 'close' (1006)
       const timedOut = /timed out/i.test(error.message);
       subscriber.error(timedOut ? handshakeTimedOut(url, handshakeTimeoutMs) : connectionFailed(url, error.code));
     });
     socket.on('unexpected-response', (request, response) => {
-      void readBody(response).then((body) => {
+      refusal = readBody(response, deadline);
+      void refusal.body.then((body) => {
         subscriber.error(upgradeRefused(response.statusCode ?? 0, redacted(body)));
         request.destroy();
       });
@@ -67,6 +102,7 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
       subscriber.complete();
     });
     return () => {
+      refusal?.stop();
       socket.removeAllListeners('message');
       socket.removeAllListeners('open');
       if (socket.readyState === WebSocket.OPEN) socket.close(1000);

@@ -1,7 +1,8 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { inspect } from 'node:util';
-import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
+import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { WebSocketServer } from 'ws';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { wsTransport } from '../../lib/transport/wsTransport';
 import type { TransportEvent } from '../../lib/transport/transport';
@@ -59,6 +60,42 @@ describe('wsTransport', () => {
     expect(error).toMatchObject({ status: 400, reason: 'bad request: Bearer <redacted>' });
     expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain('sk-sentinel');
     echo.closeAllConnections();
+    await new Promise((resolve) => echo.close(resolve));
+  });
+
+  it.each([
+    ['never ends', (socket: import('node:stream').Duplex) => socket.write('invalid api key')],
+    ['trickles forever', (socket: import('node:stream').Duplex) => {
+      const trickle = setInterval(() => socket.write('x'), 20);
+      socket.on('close', () => clearInterval(trickle));
+    }],
+  ])('a refusal whose body %s: the status decides, within the handshake deadline', async (_, answer) => {
+    const endless = createHttpServer();
+    const sockets: import('node:stream').Duplex[] = [];
+    endless.on('upgrade', (_request, socket) => {
+      sockets.push(socket.on('error', () => {}));
+      socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n');
+      answer(socket);
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const { port } = endless.address() as { port: number };
+    const started = Date.now();
+    const error = await lastValueFrom(wsTransport({ ...request(SECRET, `ws://127.0.0.1:${port}/ws`), handshakeTimeoutMs: 300 })).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ kind: 'unauthorized', status: 401, retryable: false });
+    expect(Date.now() - started).toBeLessThan(1500);
+    sockets.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => endless.close(resolve));
+  });
+
+  it('a close reason cut at the 123-byte limit in the middle of an echoed key has that piece redacted', async () => {
+    const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    echo.on('connection', (socket) => socket.close(1011, `${'x'.repeat(110)}${SECRET}`.slice(0, 123)));
+    await new Promise((resolve) => echo.once('listening', resolve));
+    const { port } = echo.address() as { port: number };
+    const events = await lastValueFrom(wsTransport(request(SECRET, `ws://127.0.0.1:${port}/ws`)).pipe(toArray()));
+    expect(events.at(-1)).toEqual({ type: 'close', code: 1011, reason: `${'x'.repeat(110)}<redacted>` });
     await new Promise((resolve) => echo.close(resolve));
   });
 
