@@ -160,7 +160,7 @@ const commonMisnames: Readonly<Record<string, string>> = {
 };
 
 function unknownFieldIssue(field: string, known: readonly string[], noun: string): string {
-  const misname = commonMisnames[field];
+  const misname = Object.hasOwn(commonMisnames, field) ? commonMisnames[field] : undefined;
   const guess = misname !== undefined && known.includes(misname) ? misname : nearest(field, known, 1)[0];
   return `${field} is not a Rime ${noun}${guess === undefined ? '' : `; did you mean ${guess}?`}`;
 }
@@ -224,11 +224,12 @@ export function decodeRimeQuery(
   params: URLSearchParams,
   policy: { readonly allowUnlistedSpeaker?: boolean } = {},
 ): E.Either<RimeError, RimeQueryOptions> {
-  const input: Record<string, unknown> = {};
+  // No prototype: a parameter named `__proto__`, `valueOf` or `hasOwnProperty` is a name like any other.
+  const input: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const repeated = new Set<string>();
   for (const [name, value] of params) {
-    if (name in input) repeated.add(name);
-    const convert = (queryConversions as Readonly<Record<string, FromQuery>>)[name];
+    if (Object.hasOwn(input, name)) repeated.add(name);
+    const convert = Object.hasOwn(queryConversions, name) ? queryConversions[name as QueryName] : undefined;
     input[name] = convert === undefined ? value : convert(value);
   }
   const decoded = decodeWith(RimeQueryOptions, queryNames, 'query parameter', input, policy.allowUnlistedSpeaker === true);

@@ -227,6 +227,16 @@ describe('rimeUrl()', () => {
 describe('decodeRimeQuery()', () => {
   const query = (search: string) => decodeRimeQuery(new URLSearchParams(search));
 
+  it('parameters named like Object.prototype members are unknown parameters, not a TypeError', () => {
+    const result = query('speaker=cove&__proto__=x&hasOwnProperty=1&valueOf=2&constructor=3');
+    expect(E.isLeft(result) && result.left.issues).toEqual([
+      expect.stringMatching(/^__proto__ is not a Rime query parameter/),
+      expect.stringMatching(/^hasOwnProperty is not a Rime query parameter/),
+      expect.stringMatching(/^valueOf is not a Rime query parameter/),
+      expect.stringMatching(/^constructor is not a Rime query parameter/),
+    ]);
+  });
+
   it('turns strings into the values the codecs expect', () => {
     expect(query('speaker=cove&samplingRate=8000&speedAlpha=1.5&pauseBetweenBrackets=True&lang=en')).toEqual(
       E.right(expect.objectContaining({ samplingRate: 8000, speedAlpha: 1.5, pauseBetweenBrackets: true, lang: 'eng' })),
