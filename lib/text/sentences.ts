@@ -72,6 +72,10 @@ function boundaryTest(boundaries: string): (code: number) => boolean {
   return (code) => table[code] === 1;
 }
 
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
 function isBlank(text: string): boolean {
   return !/\S/.test(text);
 }
@@ -102,9 +106,9 @@ export class SentenceSegmenter implements TextStage {
     }
   }
 
+  /** Emits what is held, but a trailing high surrogate waits for its other half: a pair is never sent in two. */
   flush(emit: Emit): void {
-    while (this.buffer.length > this.maxLength) this.cutLong(emit);
-    if (!isBlank(this.buffer)) this.emitUpTo(this.buffer.length, emit);
+    this.emitHeld(emit, true);
   }
 
   clear(): void {
@@ -129,8 +133,15 @@ export class SentenceSegmenter implements TextStage {
 
   end(emit: Emit): void {
     this.buffer = this.buffer.trimEnd();
-    this.flush(emit);
+    this.emitHeld(emit, false);
     this.clear();
+  }
+
+  private emitHeld(emit: Emit, keepHalfPair: boolean): void {
+    while (this.buffer.length > this.maxLength) this.cutLong(emit);
+    const { length } = this.buffer;
+    const end = keepHalfPair && isHighSurrogate(this.buffer.charCodeAt(length - 1)) ? length - 1 : length;
+    if (!isBlank(this.buffer.slice(0, end))) this.emitUpTo(end, emit);
   }
 
   private emitUpTo(end: number, emit: Emit): void {
@@ -197,8 +208,7 @@ export class SentenceSegmenter implements TextStage {
     for (let cut = this.maxLength; cut > firstText; cut--) {
       if (isWhitespace(text.charCodeAt(cut))) return this.emitUpTo(cut, emit);
     }
-    const high = text.charCodeAt(this.maxLength - 1);
-    this.emitUpTo(high >= 0xd800 && high <= 0xdbff ? this.maxLength - 1 : this.maxLength, emit);
+    this.emitUpTo(isHighSurrogate(text.charCodeAt(this.maxLength - 1)) ? this.maxLength - 1 : this.maxLength, emit);
   }
 }
 

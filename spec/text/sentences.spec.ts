@@ -103,6 +103,14 @@ describe('sentences()', () => {
       });
     });
 
+    it('a flush between the halves of a surrogate pair keeps the pair whole', () => {
+      scheduler().run(({ cold, hot, expectObservable }) => {
+        const source = cold('-a--b-|', { a: 'Look \ud83d', b: '\ude00 here' });
+        const flush = hot('--f----');
+        expectObservable(source.pipe(sentences({ flush }))).toBe('--x---(y|)', { x: 'Look ', y: '\ud83d\ude00 here' });
+      });
+    });
+
     it('flush on an empty or whitespace-only buffer emits nothing and keeps the whitespace', () => {
       scheduler().run(({ cold, hot, expectObservable }) => {
         const source = cold('-a--b-|', { a: 'Yes, ', b: 'no' });
