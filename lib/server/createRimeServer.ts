@@ -44,6 +44,7 @@ const serverProps = {
   maxFrameBytes: withDefault(Positive, 64 * 1024),
   frameBytes: withDefault(Positive, 4095),
   maxWaitingCharacters: withDefault(Positive, 1_000_000),
+  headersTimeoutMs: withDefault(Timeout, 10_000),
   sentenceBuffering: withDefault(SentenceBuffering, 'punctuation'),
   faults: withDefault(Faults, []),
 };
@@ -102,7 +103,10 @@ function refuse(socket: Duplex, status: number, body: string): void {
 function authFailure(request: IncomingMessage, apiKeys: readonly string[] | undefined): string | undefined {
   const header = request.headers.authorization;
   if (header === undefined) return 'Missing Authorization header';
-  const key = /^Bearer\s*(.*)$/i.exec(header)?.[1]?.trim() ?? '';
+  // `Bearer <key>` exactly, as a real service parses it: `BearerXYZ` or `Basic ...` carry no key of ours.
+  const credentials = /^Bearer(?:\s+(\S*))?\s*$/i.exec(header);
+  if (credentials === null) return 'invalid api key';
+  const key = credentials[1] ?? '';
   if (key === '') return 'empty apikey';
   if (apiKeys !== undefined && !apiKeys.includes(key)) return 'invalid api key';
   return undefined;
@@ -132,11 +136,13 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
   if (options.apiKeys === undefined) log('rime-rx server: no apiKeys configured, accepting any non-empty API key');
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
-  const http = createServer((_request, response) => {
+  const http = createServer({ connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs) }, (_request, response) => {
     response.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Upgrade Required: connect with a websocket to /ws');
   });
-  http.headersTimeout = 10_000;
-  http.requestTimeout = 10_000;
+  // Node checks these deadlines every `connectionsCheckingInterval` (30 s unless set), so a slow upgrade would live
+  // for up to 40 s where 10 s is meant.
+  http.headersTimeout = options.headersTimeoutMs;
+  http.requestTimeout = options.headersTimeoutMs;
 
   /** Every socket that reached the upgrade handler and is still open: close() destroys what remains. */
   const upgradeSockets = new Set<Duplex>();

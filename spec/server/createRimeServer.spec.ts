@@ -22,6 +22,9 @@ describe('createRimeServer()', () => {
       [{}, 'Missing Authorization header'],
       [{ Authorization: 'Bearer ' }, 'empty apikey'],
       [{ Authorization: 'Bearer' }, 'empty apikey'],
+      [{ Authorization: 'BearerXYZ' }, 'invalid api key'],
+      [{ Authorization: 'Basic dXNlcjpwYXNz' }, 'invalid api key'],
+      [{ Authorization: 'Bearer two words' }, 'invalid api key'],
     ])('401 %j -> %s', async (headers, body) => {
       await expect(refusal(server.url, pcm, headers)).resolves.toEqual({ status: 401, body });
     });

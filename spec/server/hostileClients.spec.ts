@@ -119,6 +119,23 @@ describe('hostile upgrade requests', () => {
     }
   });
 
+  it('slowloris: an upgrade whose headers take longer than headersTimeoutMs is dropped within a second of it', async () => {
+    const server = await createRimeServer({ log: () => {}, headersTimeoutMs: 500 });
+    const socket = connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 50);
+    try {
+      const started = Date.now();
+      socket.write('GET /ws?speaker=cove HTTP/1.1\r\nHost: x\r\n');
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(Date.now() - started).toBeLessThan(1600);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+      await server.close();
+    }
+  });
+
   it('a connection flood past maxConnections gets 429 for the excess; the server serves again once it ebbs', async () => {
     const server = await createRimeServer({ log: () => {}, maxConnections: 20 });
     try {
