@@ -31,6 +31,7 @@ import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
 const ttsDefaults = {
   handshakeTimeoutMs: withDefault(Timeout, 10_000),
   eosTimeoutMs: withDefault(Timeout, 15_000),
+  audioTimeoutMs: withDefault(Timeout, 5_000),
   prewarm: withDefault(t.boolean, true),
   releaseAfterMs: withDefault(TimerDelay, DEFAULT_RELEASE_AFTER_MS),
 };
@@ -59,6 +60,11 @@ export interface RimeTtsConfig extends RimeOptionsInput {
   /** Longest wait, after `<EOS>` or the latest audio after it, for the server to close (default 15 s). */
   readonly eosTimeoutMs?: number;
   /**
+   * Longest wait for audio after text was sent, while none has come since (default 5 s: Rime's own first audio is
+   * under 100 ms at the median). A connection that takes text and sends nothing back fails with a `timeout`, retried.
+   */
+  readonly audioTimeoutMs?: number;
+  /**
    * With `clear` configured: keep a second connection open while a turn is spoken, so an interruption continues
    * without a handshake (default true). Without `clear` there is never a second connection.
    */
@@ -75,6 +81,7 @@ interface TtsSettings {
   readonly retry: RetryPolicy;
   readonly handshakeTimeoutMs: number;
   readonly eosTimeoutMs: number;
+  readonly audioTimeoutMs: number;
   /** Whether a spare connection is kept for interruptions: `prewarm` with `clear` configured. */
   readonly spare: boolean;
   /** The caller chose no `segment` mode: the server is asked to synthesize exactly each segment sent. */
@@ -152,7 +159,7 @@ function isPlainData(value: unknown): boolean {
 }
 
 function decodePlainSettingsNow(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
-  const { retry, handshakeTimeoutMs, eosTimeoutMs, prewarm, releaseAfterMs, ...connection } = plain;
+  const { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, ...connection } = plain;
   // Rime advises `segment=never` with explicit flushes for agents: the server then synthesizes exactly the segments
   // cut here, whatever its own sentence heuristics (which would split `Dr. Jones`, or wait for the next whitespace).
   const flushEachSegment = connection.segment === undefined;
@@ -161,7 +168,7 @@ function decodePlainSettingsNow(plain: PlainConfig, apiKey: string | undefined):
     segment: connection.segment ?? 'never',
     ...(apiKey === undefined ? {} : { apiKey }),
   });
-  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, prewarm, releaseAfterMs };
+  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs };
   const tts = TtsOptions.decode(ttsInput);
   const issues = [
     ...(E.isLeft(options) ? (options.left.issues ?? [options.left.message]) : []),
@@ -176,6 +183,7 @@ function decodePlainSettingsNow(plain: PlainConfig, apiKey: string | undefined):
     retry: retryPolicy(tts.right.retry),
     handshakeTimeoutMs: tts.right.handshakeTimeoutMs,
     eosTimeoutMs: tts.right.eosTimeoutMs,
+    audioTimeoutMs: tts.right.audioTimeoutMs,
     prewarm: tts.right.prewarm,
     flushEachSegment,
     releaseAfterMs: tts.right.releaseAfterMs,
@@ -197,6 +205,8 @@ class Link {
   audioSinceLastFrame = false;
   /** Audio bytes received on this connection. */
   audioBytes = 0;
+  /** When the first text sent after the latest audio (or the open) went out; undefined once audio answered it. */
+  unansweredSince: number | undefined;
   /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
   heldCharacters = 0;
 
@@ -244,6 +254,7 @@ class Link {
     this.send?.(frame);
     this.sentCount++;
     this.audioSinceLastFrame = false;
+    if (this.unansweredSince === undefined && !isCommand(frame)) this.unansweredSince = asyncScheduler.now();
   }
 
   /** Closes the connection (the transport closes with 1000); with `interrupt`, tells the server `<CLEAR>` first. */
@@ -301,6 +312,7 @@ class Speech {
   /** The backoff before a retry, while one is pending. */
   private retryWait: Subscription | undefined;
   private eosTimer: Subscription | undefined;
+  private audioTimer: Subscription | undefined;
   /** When audio last arrived: the `<EOS>` deadline counts from the later of this and `<EOS>` itself. */
   private lastAudioAt = 0;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
@@ -360,6 +372,7 @@ class Speech {
   private give(frame: string): void {
     this.current.push(frame);
     if (!this.current.connecting && this.retryWait === undefined) this.connect(this.current);
+    this.awaitAudio();
   }
 
   private connect(link: Link): void {
@@ -376,11 +389,13 @@ class Speech {
       link.opened(event.send);
       if (link !== this.current) return;
       if (this.turn !== undefined && this.turn.textSentAt === undefined && link.hasText) this.turn.textSentAt = asyncScheduler.now();
+      this.awaitAudio();
       return this.report({ type: 'open', attempt: this.failures });
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
     if (link !== this.current) return;
     link.audioSinceLastFrame = true;
+    link.unansweredSince = undefined;
     link.audioBytes += event.bytes.length;
     if (this.settings.retry.resetOnSuccess && link.audioBytes > this.audioToBeat) this.failures = 0;
     if (this.eosTimer !== undefined) this.lastAudioAt = asyncScheduler.now();
@@ -495,6 +510,23 @@ class Speech {
     if (!this.current.connecting) this.connect(this.current);
   }
 
+  /**
+   * Waits `audioTimeoutMs` for audio once text went out unanswered. One timer, not one per frame: when it fires it
+   * looks at the current connection and waits out the rest if that text went out later.
+   */
+  private awaitAudio(delay = this.settings.audioTimeoutMs): void {
+    if (this.audioTimer !== undefined || this.current.unansweredSince === undefined) return;
+    const { audioTimeoutMs } = this.settings;
+    this.audioTimer = timer(delay).subscribe(() => {
+      this.audioTimer = undefined;
+      const since = this.current.unansweredSince;
+      if (since === undefined) return;
+      const waited = asyncScheduler.now() - since;
+      if (waited < audioTimeoutMs) return this.awaitAudio(audioTimeoutMs - waited);
+      this.fail(new RimeError('timeout', `no audio from Rime within ${audioTimeoutMs} ms of the text sent`));
+    });
+  }
+
   /** Goes on with `link`, which carries none of the current connection's frames: no audio to beat on it. */
   private replaceCurrent(link: Link): void {
     this.current = link;
@@ -536,6 +568,7 @@ class Speech {
 
   dispose(): void {
     this.eosTimer?.unsubscribe();
+    this.audioTimer?.unsubscribe();
     this.retryWait?.unsubscribe();
     this.current.dispose(false);
     this.spare?.dispose(false);

@@ -192,6 +192,18 @@ describe('rimeTts() against the local server', () => {
       expect(events.flatMap((event) => (event.type === 'retry' ? [event.attempt] : []))).toEqual([1, 2, 3]);
     });
 
+    it('a server that takes the text and stalls, while the source is still open: a timeout, retried, then the error', async () => {
+      server.inject({ kind: 'stall' }, 4);
+      const text$ = new Subject<string>();
+      const events: RimeEvent[] = [];
+      const speech = lastValueFrom(
+        text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, audioTimeoutMs: 200, retry: { delay: 5 }, events: { next: (e) => events.push(e) } })),
+      ).catch((caught: unknown) => caught);
+      text$.next('Hello there, ');
+      await expect(speech).resolves.toMatchObject({ kind: 'timeout', message: 'no audio from Rime within 200 ms of the text sent' });
+      expect(events.filter((event) => event.type === 'retry')).toHaveLength(3);
+    });
+
     it('gives up after the retry count with the last error', async () => {
       server.inject({ kind: 'refuse', status: 502, body: 'Bad Gateway' }, 3);
       const error = await speakText(server, story, { prewarm: false, retry: { count: 2, delay: 5 } }).catch((caught: unknown) => caught);

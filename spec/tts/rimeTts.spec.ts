@@ -71,7 +71,7 @@ describe('rimeTts() with a fake transport', () => {
     scheduler().run(({ cold, hot, flush }) => {
       const fake = scripted(cold, ['o']);
       const flushes = hot('---f-----f');
-      cold('-a-----b---', { a: 'Half a sent', b: 'ence.' }).pipe(rimeTts(base(fake, { flush: flushes }))).subscribe();
+      cold('-a-----b---', { a: 'Half a sent', b: 'ence.' }).pipe(rimeTts(base(fake, { flush: flushes }))).subscribe({ error: () => {} });
       flush();
       expect(fake.connections[0]?.sent).toEqual([
         { time: 3, frame: 'Half a sent' },
@@ -462,6 +462,40 @@ describe('rimeTts() retries end unless there is progress (default resetOnSuccess
   });
 });
 
+describe('rimeTts() audio deadline (audioTimeoutMs, default 5 s)', () => {
+  it('a connection that takes text and sends nothing back fails with a timeout, and is retried', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const fake = scripted(cold, ['o', 'o-a-a-x']);
+      const audio = cold('a', { a: 'Hi, ' }).pipe(rimeTts(base(fake, { retry: { count: 1, delay: 10 } })), map(text));
+      expectObservable(audio).toBe('5010ms --a-a', { a: 'aa' });
+    });
+  });
+
+  it('counts from the first text no audio has answered, whatever text follows it', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const fake = scripted(cold, ['o']);
+      const source = cold('a 40ms b 40ms c', { a: 'One, ', b: 'two, ', c: 'three, ' });
+      expectObservable(source.pipe(rimeTts(base(fake, { audioTimeoutMs: 100, retry: 0 })))).toBe(
+        '100ms #',
+        undefined,
+        new RimeError('timeout', 'no audio from Rime within 100 ms of the text sent'),
+      );
+    });
+  });
+
+  it('audio answers the text; a quiet connection with nothing outstanding is not a stall', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const fake = scripted(cold, ['o-a']);
+      const source = cold('a 1s b', { a: 'One, ', b: 'two, ' });
+      expectObservable(source.pipe(rimeTts(base(fake, { audioTimeoutMs: 100, retry: 0 })), map(text))).toBe(
+        '--a 998ms 100ms #',
+        { a: 'aa' },
+        expect.objectContaining({ kind: 'timeout' }),
+      );
+    });
+  });
+});
+
 describe('rimeTts() connections', () => {
   const defaults = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => {
     const { prewarm: _prewarm, ...config } = base(transport, extra);
@@ -615,7 +649,9 @@ describe('rimeTts() segments', () => {
   it('sends a finished sentence once no token has come for releaseAfterMs', () => {
     scheduler().run(({ cold, flush }) => {
       const fake = scripted(cold, ['o']);
-      cold('a 2s b', { a: 'Let me check that for you.', b: ' Found it' }).pipe(rimeTts(base(fake, { releaseAfterMs: 150 }))).subscribe();
+      cold('a 2s b', { a: 'Let me check that for you.', b: ' Found it' })
+        .pipe(rimeTts(base(fake, { releaseAfterMs: 150 })))
+        .subscribe({ error: () => {} }); // this server never speaks: the audio deadline ends it later
       flush();
       expect(fake.connections[0]?.sent.slice(0, 2)).toEqual([
         { time: 150, frame: 'Let me check that for you.' },
