@@ -55,7 +55,16 @@ const schedule = fc
     slowLink && failures.length <= RETRIES ? [...failures, { kind: 'slow', bytesPerSecond: 4_000_000 }] : failures,
   );
 
-describe('randomized fault schedules', () => {
+/**
+ * The retry policies the suite runs under: the defaults a user gets (only the deadlines are shortened, so that 200
+ * schedules with stalls fit in the suite's time), and one that never forgets a failure.
+ */
+const policies = [
+  ['the default retry policy (resetOnSuccess: true, progress resets the count)', { delay: 1 }],
+  ['resetOnSuccess: false', { count: RETRIES, delay: 1, resetOnSuccess: false }],
+] as const;
+
+describe.each(policies)('randomized fault schedules, %s', (_, retry) => {
   let server: RimeServer;
   beforeAll(async () => {
     server = await createRimeServer({ log: () => {} });
@@ -77,9 +86,9 @@ describe('randomized fault schedules', () => {
               samplingRate: 8000,
               apiKey: 'fault-suite',
               url: server.url,
-              prewarm: false,
               eosTimeoutMs: 150,
-              retry: { count: RETRIES, delay: 1, resetOnSuccess: false },
+              audioTimeoutMs: 150,
+              retry,
               events: { next: (event) => events.push(event) },
             }),
             toArray(),
@@ -91,9 +100,11 @@ describe('randomized fault schedules', () => {
         totals.schedules++;
         totals.retries += events.filter((event) => event.type === 'retry').length;
         if ('error' in outcome) {
-          // Only a schedule with more failing connections than retries may end in an error, and it is Rime's.
+          // Only a schedule with more failing connections than retries may end in an error, and it is Rime's; it ends
+          // after exactly RETRIES retries when no failing connection got further than the one before it.
           totals.failed++;
           expect(failing).toBeGreaterThan(RETRIES);
+          expect(events.filter((event) => event.type === 'retry').length).toBeGreaterThanOrEqual(RETRIES);
           expect(outcome.error).toBeInstanceOf(RimeError);
           expect((outcome.error as RimeError).retryable).toBe(true);
           return;
@@ -113,7 +124,7 @@ describe('randomized fault schedules', () => {
     );
     expect(totals.schedules).toBe(SCHEDULES);
     process.stdout.write(
-      `fault suite: ${totals.schedules} schedules, ${totals.completed} completed, ${totals.failed} failed as expected, ` +
+      `fault suite (${retry === policies[0][1] ? 'default retry policy' : 'resetOnSuccess: false'}): ${totals.schedules} schedules, ${totals.completed} completed, ${totals.failed} failed as expected, ` +
         `${totals.retries} retries, ${totals.sentencesChecked} sentences checked in order, ` +
         `${totals.duplicatedCharacters} duplicated characters (${(totals.duplicatedCharacters / Math.max(1, totals.completed)).toFixed(1)} per completed schedule)\n`,
     );
