@@ -99,9 +99,10 @@ export class PlainConnection {
 
   private receive(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
-    this.restartIdleTimer();
     if (isBinary) return this.close(CLOSE.unsupportedData, 'binary frames are not supported: send text');
     const frame = data.toString();
+    // Whitespace says nothing: a client must not hold a connection (a slot of everyone's limit) with `' '` frames.
+    if (frame.trim() !== '') this.restartIdleTimer();
     if (this.endOfStream) return; // after <EOS> the connection only finishes what it has
     const command = commandOf(frame);
     if (command !== undefined) {
@@ -191,10 +192,22 @@ export class PlainConnection {
         const handedOver = new Promise<void>((resolve) => socket.send(frame, { binary: true }, () => resolve()));
         this.bytesSent += frame.length;
         emit({ type: 'audio', connection: id, bytes: frame.length });
-        if (socket.bufferedAmount > HIGH_WATER_BYTES) await handedOver;
+        if (socket.bufferedAmount > HIGH_WATER_BYTES) await this.drained(handedOver);
       }
       if (striking) this.strike();
     }
+  }
+
+  /**
+   * Waits for the socket to take the audio; a client that stops reading for `idleTimeoutMs` is cut off (a close
+   * frame could not reach it), so it cannot hold its slot and its queue for ever.
+   */
+  private async drained(handedOver: Promise<void>): Promise<void> {
+    const reading = await Promise.race([handedOver.then(() => true), this.delay(this.context.settings.idleTimeoutMs).then(() => false)]);
+    if (reading || this.closed) return;
+    this.closed = true;
+    this.release();
+    this.context.socket.terminate();
   }
 
   /** Applies the connection's fault (once). */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { type Socket, connect } from 'node:net';
+import { filter, firstValueFrom } from 'rxjs';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
 import { type Session, open, refusal, speak } from '../support/wsClient';
@@ -132,6 +133,35 @@ describe('hostile upgrade requests', () => {
     } finally {
       clearInterval(trickle);
       socket.destroy();
+      await server.close();
+    }
+  });
+
+  it('a client that stops reading is dropped after idleTimeoutMs without progress, and frees its slot', async () => {
+    const server = await createRimeServer({ log: () => {}, idleTimeoutMs: 400 });
+    try {
+      const dropped = firstValueFrom(server.events.pipe(filter((event) => event.type === 'close')));
+      const session = await open(server.url, { ...pcm, segment: 'immediate' });
+      (session.socket as unknown as { _socket: Socket })._socket.pause(); // reads nothing more
+      const sentence = `${'word '.repeat(190)}end.`;
+      for (let index = 0; index < 10; index++) session.send(sentence);
+      await expect(dropped).resolves.toMatchObject({ by: 'server' });
+      expect(server.connectionCount).toBe(0);
+      session.socket.terminate();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("whitespace-only frames are not activity: ' ' every 100 ms does not keep an idle connection", async () => {
+    const server = await createRimeServer({ log: () => {}, idleTimeoutMs: 300 });
+    try {
+      const session = await open(server.url, pcm);
+      const keepAlive = setInterval(() => session.send(' '), 100);
+      const closed = await session.closed;
+      clearInterval(keepAlive);
+      expect(closed).toEqual({ code: 1000, reason: 'idle timeout' });
+    } finally {
       await server.close();
     }
   });
