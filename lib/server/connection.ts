@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as setImmediatePromise, setTimeout as sleep } from 'node:timers/promises';
 import type { RawData, WebSocket } from 'ws';
 import type { RimeQueryOptions } from '../options';
 import { RIME_BUFFER_BOUNDARIES, commandOf } from '../protocol/plain';
@@ -40,6 +40,9 @@ export interface ConnectionContext {
   readonly fault: ConnectionFault | undefined;
   readonly emit: (event: ServerEvent) => void;
 }
+
+/** Samples encoded at once: about 0.2 s of audio at 44.1 kHz, a few milliseconds of mp3 encoding. */
+const ENCODE_SLICE_SAMPLES = 8192;
 
 /** Send-buffer size above which the server waits for the socket to drain: memory stays flat for slow clients. */
 const HIGH_WATER_BYTES = 256 * 1024;
@@ -170,8 +173,14 @@ export class PlainConnection {
       if (this.closed) break;
       if (first) await this.delay(settings.firstAudioMs);
       first = false;
-      const milliseconds = (samples.length / options.samplingRate) * 1000;
-      await this.send(encoder.encode(samples), milliseconds * settings.realTimeFactor);
+      // Encoded a slice at a time, giving the event loop back in between: a long chunk (a slow voice, a pause)
+      // must not keep every other connection waiting while it is encoded (mp3 in JS is slow).
+      for (let start = 0; start < samples.length && !this.closed; start += ENCODE_SLICE_SAMPLES) {
+        const slice = samples.subarray(start, start + ENCODE_SLICE_SAMPLES);
+        const milliseconds = (slice.length / options.samplingRate) * 1000;
+        await this.send(encoder.encode(slice), milliseconds * settings.realTimeFactor);
+        if (start + ENCODE_SLICE_SAMPLES < samples.length) await setImmediatePromise();
+      }
     }
     if (!this.closed) await this.send(encoder.end(), 0);
   }

@@ -31,8 +31,13 @@ export function utteranceStart(): Int16Array {
   return block;
 }
 
-/** Blocks already made, by code point, length and rate: the voice is deterministic, so they can be reused. */
+/**
+ * Blocks already made, by code point, length and rate: the voice is deterministic, so they can be reused. Bounded by
+ * the samples they hold, not their number: at a very slow `speedAlpha` one block is a minute of audio.
+ */
 const blocks = new Map<string, Int16Array>();
+const MAX_CACHED_SAMPLES = 4_000_000;
+let cachedSamples = 0;
 
 /** The block that speaks `character` (one code point). Callers must not modify it: it is shared. */
 export function characterBlock(character: string, blockLength: number, samplingRate: number): Int16Array {
@@ -40,7 +45,6 @@ export function characterBlock(character: string, blockLength: number, samplingR
   const key = `${codePoint}:${blockLength}:${samplingRate}`;
   const known = blocks.get(key);
   if (known !== undefined) return known;
-  if (blocks.size > 10_000) blocks.clear();
   const block = new Int16Array(blockLength);
   block[0] = CHARACTER_MARKER;
   block[1] = codePoint >>> 11;
@@ -50,7 +54,13 @@ export function characterBlock(character: string, blockLength: number, samplingR
   for (let index = HEADER; index < blockLength; index++) {
     block[index] = Math.round(6000 * Math.sin((2 * Math.PI * frequency * index) / samplingRate));
   }
+  if (blockLength > MAX_CACHED_SAMPLES / 100) return block; // too long to be worth keeping
+  if (cachedSamples + blockLength > MAX_CACHED_SAMPLES) {
+    blocks.clear();
+    cachedSamples = 0;
+  }
   blocks.set(key, block);
+  cachedSamples += blockLength;
   return block;
 }
 

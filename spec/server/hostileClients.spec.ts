@@ -166,6 +166,28 @@ describe('hostile upgrade requests', () => {
     }
   });
 
+  it('a huge pause in mp3 and a crawling speedAlpha neither freeze the server for another client nor grow it without bound', async () => {
+    const server = await createRimeServer({ log: () => {} });
+    try {
+      const rssBefore = process.memoryUsage().rss;
+      const pause = await open(server.url, { speaker: 'cove', audioFormat: 'mp3', pauseBetweenBrackets: true, segment: 'immediate' });
+      pause.send('<600000> and <3000000> then.');
+      const crawl = await open(server.url, { ...pcm, speedAlpha: 0.001, segment: 'immediate' });
+      crawl.send('Slowly, ever so slowly.');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const good = await open(server.url, pcm);
+      const sent = Date.now();
+      good.send('Hi.');
+      good.send('<FLUSH>');
+      while (good.chunks.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(Date.now() - sent).toBeLessThan(1000); // 7 s when the mp3 of a 600 s pause was encoded in one go
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(300 * 2 ** 20);
+      [pause, crawl, good].forEach((session) => session.socket.terminate());
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a connection flood past maxConnections gets 429 for the excess; the server serves again once it ebbs', async () => {
     const server = await createRimeServer({ log: () => {}, maxConnections: 20 });
     try {

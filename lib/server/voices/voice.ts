@@ -24,6 +24,12 @@ export interface Voice {
   close(): Promise<void>;
 }
 
+/**
+ * The longest pause a `<N>` tag makes. Rime's docs give no limit; the local server caps pauses so that one tag
+ * (`<3000000>`) cannot make a client's connection hold gigabytes of silence.
+ */
+export const MAX_PAUSE_MS = 10_000;
+
 /** A piece of an utterance after markup parsing. */
 export type MarkupPiece =
   | { readonly kind: 'text'; readonly text: string }
@@ -48,7 +54,7 @@ export function parseMarkup(text: string, flags: Pick<SynthesisRequest, 'pauseBe
     const [whole, first, second] = match;
     const pause = flags.pauseBetweenBrackets ? first : undefined;
     const phonemes = flags.pauseBetweenBrackets ? second : first;
-    if (pause !== undefined) pieces.push({ kind: 'pause', milliseconds: Number(pause) });
+    if (pause !== undefined) pieces.push({ kind: 'pause', milliseconds: Math.min(Number(pause), MAX_PAUSE_MS) });
     else if (phonemes !== undefined) pieces.push({ kind: 'phonemes', phonemes });
     last = match.index + whole.length;
   }
