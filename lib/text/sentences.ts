@@ -94,8 +94,18 @@ export class SentenceSegmenter implements TextStage {
     private readonly maxLength: number,
   ) {}
 
+  /**
+   * A token longer than `maxLength` is taken a `maxLength` piece at a time: the buffer then never holds much more than
+   * one segment, so the scan that starts again after each cut stays short (a megabyte token is linear, not quadratic),
+   * and since segments do not depend on how the text is cut into tokens, the result is the same.
+   */
   write(token: string, emit: Emit): void {
-    if (token === '') return;
+    for (let start = 0; start < token.length; start += this.maxLength) {
+      this.take(token.length <= this.maxLength ? token : token.slice(start, start + this.maxLength), emit);
+    }
+  }
+
+  private take(token: string, emit: Emit): void {
     this.buffer += token;
     for (;;) {
       const end = this.nextBoundary();
@@ -147,8 +157,7 @@ export class SentenceSegmenter implements TextStage {
   private emitUpTo(end: number, emit: Emit): void {
     const segment = this.buffer.slice(0, end);
     this.buffer = this.buffer.slice(end);
-    // What lay past the cut was scanned already and held no boundary: a long text is scanned once, not once per cut.
-    this.scanned = Math.max(0, this.scanned - end);
+    this.scanned = 0;
     this.undecidedAt = -1;
     emit(segment);
   }
@@ -202,7 +211,7 @@ export class SentenceSegmenter implements TextStage {
     const firstText = text.search(/\S/);
     if (firstText === -1 || firstText >= this.maxLength - 1) {
       this.buffer = firstText === -1 ? '' : text.slice(firstText);
-      this.scanned = firstText === -1 ? 0 : Math.max(0, this.scanned - firstText);
+      this.scanned = 0;
       return;
     }
     for (let cut = this.maxLength; cut > firstText; cut--) {

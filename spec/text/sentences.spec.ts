@@ -306,6 +306,18 @@ describe('sentences()', () => {
       );
     });
 
+    it('does not depend on tokens either when runs without whitespace are cut at maxLength (one token or many)', async () => {
+      const run = fc.tuple(fc.integer({ min: 1, max: 60 }), fc.constantFrom('x', 'e.g', '.', 'Dr', ',')).map(([count, piece]) => piece.repeat(count));
+      const longText = fc.array(fc.oneof(run, fc.constantFrom(...alphabet)), { maxLength: 20 }).map((parts) => parts.join(''));
+      await fc.assert(
+        fc.asyncProperty(longText, cuts, fc.integer({ min: 2, max: 30 }), async (input, cut, maxLength) => {
+          expect(await segment([input], { maxLength })).toEqual(await segment(tokenize(input, cut), { maxLength }));
+        }),
+        { numRuns: 1000 },
+      );
+      expect(await segment([`${'x'.repeat(999)}.. Then more.`])).toEqual(await segment([...`${'x'.repeat(999)}.. Then more.`]));
+    });
+
     it('never emits an empty or whitespace-only segment, nor one over maxLength', async () => {
       await fc.assert(
         fc.asyncProperty(text, cuts, config, async (input, sizes, options) => {
