@@ -21,7 +21,7 @@ function speakAssistant(transport: FakeTransport) {
 it('sends only the assistant text to Rime, and emits its audio', () => {
   new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(({ cold, expectObservable, flush }) => {
     const fake = new FakeTransport((connection) =>
-      cold('-o---a-x').subscribe((step) => (step === 'o' ? connection.open() : step === 'a' ? connection.audio('🔊') : connection.close(1000))),
+      cold('-o---a-a-x').subscribe((step) => (step === 'o' ? connection.open() : step === 'a' ? connection.audio('🔊') : connection.close(1000))),
     );
     const messages = cold('a-t-b|', {
       a: { role: 'assistant' as const, text: 'Let me check. ' },
@@ -29,7 +29,7 @@ it('sends only the assistant text to Rime, and emits its audio', () => {
       b: { role: 'assistant' as const, text: 'It is sunny.' },
     });
     const audio = messages.pipe(speakAssistant(fake), map((bytes) => new TextDecoder().decode(bytes)));
-    expectObservable(audio).toBe('-----a-|', { a: '🔊' });
+    expectObservable(audio).toBe('-----a-a-|', { a: '🔊' }); // the audio of each sentence, then Rime's close
     flush();
     expect(fake.connections[0]?.frames).toEqual(['Let me check.', '<FLUSH>', ' It is sunny.', '<FLUSH>', '<EOS>']);
   });

@@ -6,8 +6,8 @@ import {
   Subscription,
   asyncScheduler,
   from,
-  timer,
 } from 'rxjs';
+import { Deadline } from '../deadline';
 import { RimeError } from '../errors';
 
 /** Hands a piece of text downstream. */
@@ -86,22 +86,10 @@ export function stageOperator<T>(
         if (marker !== undefined) subscriber.next(marker);
       };
       const subscriptions = new Subscription();
-      // One timer at a time, not one per token: it notes when the stage last became undecided and, when it fires
-      // early (a later token left the stage undecided again), waits out the rest.
+      // The quiet time counts from the token that left the stage undecided (the latest such token).
       let undecidedSince = 0;
-      let releaseTimer: Subscription | undefined;
-      const releaseAfter = (delay: number): Subscription =>
-        timer(delay).subscribe(() => {
-          releaseTimer = undefined;
-          if (!stage.undecided) return;
-          const quietFor = asyncScheduler.now() - undecidedSince;
-          if (quietFor < releaseAfterMs) subscriptions.add((releaseTimer = releaseAfter(releaseAfterMs - quietFor)));
-          else stage.release(emit);
-        });
-      const awaitRelease = (): void => {
-        undecidedSince = asyncScheduler.now();
-        if (releaseTimer === undefined) subscriptions.add((releaseTimer = releaseAfter(releaseAfterMs)));
-      };
+      const release = new Deadline(releaseAfterMs, () => (stage.undecided ? undecidedSince : undefined), () => stage.release(emit));
+      subscriptions.add(() => release.cancel());
       const listen = (control: ObservableInput<unknown> | undefined, act: () => void): void => {
         if (control === undefined) return;
         subscriptions.add(from(control).subscribe({ next: act, error: (error: unknown) => subscriber.error(error) }));
@@ -121,7 +109,10 @@ export function stageOperator<T>(
               return subscriber.error(RimeError.invalidOptions([`the text source must emit strings, got ${kindOf(token)}`]));
             }
             stage.write(token, emit);
-            if (stage.undecided) awaitRelease();
+            if (stage.undecided) {
+              undecidedSince = asyncScheduler.now();
+              release.watch();
+            }
           },
           error: (error: unknown) => subscriber.error(error),
           complete: () => {

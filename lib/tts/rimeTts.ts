@@ -12,11 +12,11 @@ import {
   from,
   take,
   throwError,
-  timer,
 } from 'rxjs';
 import { type FieldSet, Timeout, TimerDelay, fieldIssues, isRecord, withDefault } from '../codecs';
+import { Deadline } from '../deadline';
 import { RimeError } from '../errors';
-import { ApiKey, type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
+import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
 import { PLAIN_COMMANDS, RIME_BUFFER_BOUNDARIES } from '../protocol/plain';
 import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
 import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
@@ -114,51 +114,10 @@ function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings>
 /** The config's plain data (connection and operator options), as written. */
 type PlainConfig = Omit<RimeTtsConfig, 'flush' | 'clear' | 'events' | 'transport'>;
 
-/** What the plain data decodes to, the key aside: the same for every config holding the same values. */
+/** What the plain data decodes to, the key aside. */
 type PlainSettings = Omit<TtsSettings, 'apiKey' | 'spare' | 'transport' | 'events'> & { readonly prewarm: boolean };
 
-/** Voice agents build an operator per turn from the same options: decoded once, remembered by value. */
-const plainSettingsCache = new Map<string, PlainSettings>();
-const PLAIN_SETTINGS_CACHE_SIZE = 64;
-
 function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
-  const cacheKey = plainCacheKey(plain);
-  const cached = cacheKey === undefined ? undefined : plainSettingsCache.get(cacheKey);
-  if (cached !== undefined && ApiKey.is(apiKey)) return E.right(cached);
-  const decoded = decodePlainSettingsNow(plain, apiKey);
-  if (cacheKey !== undefined && E.isRight(decoded)) {
-    if (plainSettingsCache.size >= PLAIN_SETTINGS_CACHE_SIZE) plainSettingsCache.delete(plainSettingsCache.keys().next().value ?? '');
-    plainSettingsCache.set(cacheKey, decoded.right);
-  }
-  return decoded;
-}
-
-/**
- * The cache key of plain data: its JSON without the API key (which is checked on every call and never kept), or
- * undefined when a value is not plain data (a function, a class instance such as a `URL`, a number JSON cannot
- * write), whose JSON would not say what it is.
- */
-function plainCacheKey(plain: PlainConfig): string | undefined {
-  const { apiKey: _apiKey, ...keyless } = plain;
-  return isPlainData(keyless) ? JSON.stringify(keyless) : undefined;
-}
-
-function isPlainData(value: unknown): boolean {
-  switch (typeof value) {
-    case 'undefined':
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object':
-      return value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(isPlainData);
-    default:
-      return false;
-  }
-}
-
-function decodePlainSettingsNow(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
   const { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, ...connection } = plain;
   // Rime advises `segment=never` with explicit flushes for agents: the server then synthesizes exactly the segments
   // cut here, whatever its own sentence heuristics (which would split `Dr. Jones`, or wait for the next whitespace).
@@ -201,16 +160,21 @@ class Link {
   private sentCount = 0;
   private send: ((frame: string) => void) | undefined;
   private subscription: Subscription | undefined;
-  /** Whether audio arrived after the latest frame was sent: then everything sent has been at least partly spoken. */
-  audioSinceLastFrame = false;
+  private textSent = false;
   /** Audio bytes received on this connection. */
   audioBytes = 0;
-  /** When the first text sent after the latest audio (or the open) went out; undefined once audio answered it. */
-  unansweredSince: number | undefined;
+  /** Where the first text frame that no audio has answered yet stands in `frames` (text sent after the latest audio). */
+  unansweredFrom: number | undefined;
+  /** Since when the server owes audio for that text: a flush or `<EOS>` followed it (or `immediate` mode). */
+  owedSince: number | undefined;
   /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
   heldCharacters = 0;
 
-  constructor(frames: readonly string[] = []) {
+  constructor(
+    /** Whether the server synthesizes every text frame as it comes (`segment=immediate`). */
+    private readonly synthesizesText: boolean,
+    frames: readonly string[] = [],
+  ) {
     frames.forEach((frame) => this.push(frame));
   }
 
@@ -234,8 +198,14 @@ class Link {
     return this.sentCount > 0 && this.frames[this.sentCount - 1] === PLAIN_COMMANDS.eos;
   }
 
+  /** Whether any text went out on the socket (frames waiting for `open` do not count). */
+  get spoke(): boolean {
+    return this.textSent;
+  }
+
   connect(settings: TtsSettings, onEvent: (event: TransportEvent) => void, onError: (error: unknown) => void): void {
-    const request = { url: settings.url, apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
+    // A URL of its own: a transport may change the one it is given without touching later connections.
+    const request = { url: new URL(settings.url), apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
     this.subscription = settings.transport(request).subscribe({ next: onEvent, error: onError });
   }
 
@@ -250,11 +220,27 @@ class Link {
     if (this.send !== undefined) this.transmit(frame);
   }
 
+  /** Audio arrived: everything sent so far has been answered. */
+  answered(bytes: number): void {
+    this.audioBytes += bytes;
+    this.unansweredFrom = undefined;
+    this.owedSince = undefined;
+  }
+
+  /** Forgets frames not sent yet (an interruption before they went out). */
+  dropUnsent(): void {
+    this.frames.length = this.sentCount;
+    this.heldCharacters = 0;
+  }
+
   private transmit(frame: string): void {
     this.send?.(frame);
-    this.sentCount++;
-    this.audioSinceLastFrame = false;
-    if (this.unansweredSince === undefined && !isCommand(frame)) this.unansweredSince = asyncScheduler.now();
+    const index = this.sentCount++;
+    const text = !isCommand(frame);
+    if (text) this.textSent = true;
+    if (text && this.unansweredFrom === undefined) this.unansweredFrom = index;
+    const owing = text ? this.synthesizesText : frame !== PLAIN_COMMANDS.clear;
+    if (owing && this.unansweredFrom !== undefined) this.owedSince ??= asyncScheduler.now();
   }
 
   /** Closes the connection (the transport closes with 1000); with `interrupt`, tells the server `<CLEAR>` first. */
@@ -286,15 +272,15 @@ interface Turn {
  * (replaying what it was given) or an interruption (switching to the pre-opened spare).
  */
 class Speech {
-  private current = new Link();
+  private current: Link;
   /** With `clear` configured: the connection an interruption continues on, opened while a turn is spoken. */
   private spare: Link | undefined;
   /**
-   * Whether a spare may be opened now. The server closes an unused spare when it idles (Rime: about 30 s); it is
-   * opened again for the next turn, not at once, so an idle-closing server does not cost a connection per idle period.
+   * Whether a spare may be opened now: once per turn. A spare the server closed (idle; Rime: after about 30 s) or
+   * refused is opened again for the next turn, not at once, so an idle-closing server does not cost a connection per
+   * idle period.
    */
   private spareWanted = true;
-  private prewarmRefused = false;
   /** The latest turn; `turnOpen` while more of its text may come (until a flush or an interruption). */
   private turn: Turn | undefined;
   private turnOpen = false;
@@ -311,10 +297,10 @@ class Speech {
   private readonly chunker: AudioChunker;
   /** The backoff before a retry, while one is pending. */
   private retryWait: Subscription | undefined;
-  private eosTimer: Subscription | undefined;
-  private audioTimer: Subscription | undefined;
-  /** When audio last arrived: the `<EOS>` deadline counts from the later of this and `<EOS>` itself. */
-  private lastAudioAt = 0;
+  /** After `<EOS>`: the latest of `<EOS>` itself and the audio after it, which the close must follow within the deadline. */
+  private quietSinceEndOfStream = 0;
+  private readonly closeDeadline: Deadline;
+  private readonly audioDeadline: Deadline;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
   private readonly emitAudio = (chunk: Uint8Array): void => this.subscriber.next(chunk);
 
@@ -323,6 +309,23 @@ class Speech {
     private readonly settings: TtsSettings,
   ) {
     this.chunker = new AudioChunker(settings.options.audioFormat);
+    this.current = this.newLink();
+    const { eosTimeoutMs, audioTimeoutMs } = settings;
+    const waiting = () => this.retryWait === undefined;
+    this.closeDeadline = new Deadline(
+      eosTimeoutMs,
+      () => (this.endOfStream && waiting() ? this.quietSinceEndOfStream : undefined),
+      () => this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`)),
+    );
+    this.audioDeadline = new Deadline(
+      audioTimeoutMs,
+      () => (waiting() ? this.current.owedSince : undefined),
+      () => this.fail(new RimeError('timeout', `no audio from Rime within ${audioTimeoutMs} ms of the text sent`)),
+    );
+  }
+
+  private newLink(frames: readonly string[] = []): Link {
+    return new Link(this.settings.options.segment === 'immediate', frames);
   }
 
   start(): void {
@@ -341,9 +344,14 @@ class Speech {
         return this.interrupt();
       case 'eos':
         this.endOfStream = true;
+        if (!this.current.hasText) {
+          // Nothing is owed (all was spoken on connections that have closed): no connection just for `<EOS>`.
+          this.current.dispose(false);
+          return this.subscriber.complete();
+        }
         this.give(PLAIN_COMMANDS.eos);
-        this.lastAudioAt = asyncScheduler.now();
-        this.restartEosTimer();
+        this.quietSinceEndOfStream = asyncScheduler.now();
+        this.closeDeadline.watch();
         return;
     }
   }
@@ -372,7 +380,7 @@ class Speech {
   private give(frame: string): void {
     this.current.push(frame);
     if (!this.current.connecting && this.retryWait === undefined) this.connect(this.current);
-    this.awaitAudio();
+    this.audioDeadline.watch();
   }
 
   private connect(link: Link): void {
@@ -389,17 +397,17 @@ class Speech {
       link.opened(event.send);
       if (link !== this.current) return;
       if (this.turn !== undefined && this.turn.textSentAt === undefined && link.hasText) this.turn.textSentAt = asyncScheduler.now();
-      this.awaitAudio();
+      this.audioDeadline.watch();
       return this.report({ type: 'open', attempt: this.failures });
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
     if (link !== this.current) return;
-    link.audioSinceLastFrame = true;
-    link.unansweredSince = undefined;
-    link.audioBytes += event.bytes.length;
+    link.answered(event.bytes.length);
     if (this.settings.retry.resetOnSuccess && link.audioBytes > this.audioToBeat) this.failures = 0;
-    if (this.eosTimer !== undefined) this.lastAudioAt = asyncScheduler.now();
+    if (this.endOfStream) this.quietSinceEndOfStream = asyncScheduler.now();
     this.chunker.push(event.bytes, this.emitAudio);
+    // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
+    if (link !== this.current || this.subscriber.closed) return;
     this.prewarm();
     const { turn } = this;
     if (turn !== undefined && turn.textSentAt !== undefined && !turn.heard) {
@@ -413,10 +421,16 @@ class Speech {
    * its handshake never competes with the first audio.
    */
   private prewarm(): void {
-    if (!this.settings.spare || !this.spareWanted || this.prewarmRefused || this.endOfStream || this.spare !== undefined) return;
-    this.connect((this.spare = new Link()));
+    if (!this.settings.spare || !this.spareWanted || this.endOfStream || this.spare !== undefined) return;
+    this.connect((this.spare = this.newLink()));
   }
 
+  /**
+   * The server closed a connection. A clean close (1000) after `<EOS>`, with every text sent answered by audio, ends
+   * the speech; a clean close before it, with everything answered, was Rime closing an idle connection. Text that no
+   * audio answered was lost with the connection: it is retried, and only it (what was answered had been spoken, as a
+   * server closes cleanly only once it has sent what it made).
+   */
   private onClose(link: Link, code: number, reason: string): void {
     this.report({ type: 'close', code, reason });
     if (this.subscriber.closed) return;
@@ -425,42 +439,46 @@ class Speech {
       this.spareWanted = false;
     }
     if (link !== this.current) return;
-    if (code === 1000 && link.endOfStreamSent) {
-      this.eosTimer?.unsubscribe();
-      return this.subscriber.complete();
-    }
-    if (code === 1000 && (!link.hasText || link.audioSinceLastFrame)) {
-      // Closed while idle (Rime closes idle sockets): what was sent has been spoken. Go on with the warm spare if
-      // there is one, else reconnect when text comes.
-      this.replaceCurrent(this.spare ?? new Link());
+    const unanswered = link.unansweredFrom;
+    if (code === 1000 && unanswered === undefined) {
+      if (link.endOfStreamSent) {
+        this.closeDeadline.cancel();
+        return this.subscriber.complete();
+      }
+      this.spareWanted = false;
+      this.replaceCurrent(this.spare ?? this.newLink());
       return;
     }
-    this.fail(closedEarly(code, reason));
+    this.fail(closedEarly(code, reason), code === 1000 ? unanswered : 0);
   }
 
   private onError(link: Link, error: unknown): void {
     if (link === this.spare) {
       this.spare = undefined;
-      this.prewarmRefused = true;
+      this.spareWanted = false;
       return;
     }
     if (link !== this.current) return;
     this.fail(error instanceof RimeError ? error : new RimeError('connection', `the transport failed: ${String(error)}`));
   }
 
-  /** Retries a failed connection after the backoff, on a fresh one given the same frames; or gives up. */
-  private fail(error: RimeError): void {
+  /**
+   * Retries a failed connection after the backoff, on a fresh one given its frames from `replayFrom` on (all of them
+   * unless the server closed cleanly); or gives up.
+   */
+  private fail(error: RimeError, replayFrom = 0): void {
     const { retry } = this.settings;
     if (this.retryWait !== undefined) return; // a retry is already on its way and will replay everything
-    this.eosTimer?.unsubscribe(); // the deadline starts again with the next connection
+    this.closeDeadline.cancel(); // the deadlines start again with the next connection
+    this.audioDeadline.cancel();
     if (!error.retryable || this.failures >= retry.count) return this.subscriber.error(error);
     this.failures++;
     const failed = this.current;
     failed.dispose(false);
     this.chunker.reset();
-    this.audioToBeat = Math.max(this.audioToBeat, failed.audioBytes);
-    this.current = new Link(failed.frames);
-    const replayedSegments = failed.frames.filter((frame) => !isCommand(frame)).length;
+    this.audioToBeat = replayFrom === 0 ? Math.max(this.audioToBeat, failed.audioBytes) : 0;
+    this.current = this.newLink(failed.frames.slice(replayFrom));
+    const replayedSegments = this.current.frames.filter((frame) => !isCommand(frame)).length;
     this.report({ type: 'retry', attempt: this.failures, error, replayedSegments });
     if (this.subscriber.closed) return; // the events observer unsubscribed or threw
     let waited = false;
@@ -472,8 +490,8 @@ class Speech {
           this.retryWait = undefined;
           this.connect(this.current);
           if (this.current.hasEndOfStream) {
-            this.lastAudioAt = asyncScheduler.now();
-            this.restartEosTimer();
+            this.quietSinceEndOfStream = asyncScheduler.now();
+            this.closeDeadline.watch();
           }
         },
         // A delay that completes without emitting means: stop retrying.
@@ -494,37 +512,18 @@ class Speech {
     if (this.endOfStream) {
       // Everything was said: an interruption now only silences what is still arriving.
       this.current.dispose(true);
-      this.eosTimer?.unsubscribe();
+      this.closeDeadline.cancel();
       return this.subscriber.complete();
     }
-    if (!this.current.hasText) {
-      this.current.frames.length = 0;
-      this.current.heldCharacters = 0;
-      return;
+    if (!this.current.spoke) {
+      // Nothing went out yet: dropping what waits to be sent is the whole interruption, and the connection stays.
+      return this.current.dropUnsent();
     }
     this.current.dispose(true);
     this.retryWait?.unsubscribe();
     this.retryWait = undefined;
-    this.chunker.reset();
-    this.replaceCurrent(this.spare ?? new Link());
+    this.replaceCurrent(this.spare ?? this.newLink());
     if (!this.current.connecting) this.connect(this.current);
-  }
-
-  /**
-   * Waits `audioTimeoutMs` for audio once text went out unanswered. One timer, not one per frame: when it fires it
-   * looks at the current connection and waits out the rest if that text went out later.
-   */
-  private awaitAudio(delay = this.settings.audioTimeoutMs): void {
-    if (this.audioTimer !== undefined || this.current.unansweredSince === undefined) return;
-    const { audioTimeoutMs } = this.settings;
-    this.audioTimer = timer(delay).subscribe(() => {
-      this.audioTimer = undefined;
-      const since = this.current.unansweredSince;
-      if (since === undefined) return;
-      const waited = asyncScheduler.now() - since;
-      if (waited < audioTimeoutMs) return this.awaitAudio(audioTimeoutMs - waited);
-      this.fail(new RimeError('timeout', `no audio from Rime within ${audioTimeoutMs} ms of the text sent`));
-    });
   }
 
   /** Goes on with `link`, which carries none of the current connection's frames: no audio to beat on it. */
@@ -532,20 +531,7 @@ class Speech {
     this.current = link;
     if (link === this.spare) this.spare = undefined;
     this.audioToBeat = 0;
-  }
-
-  /**
-   * Waits `eosTimeoutMs` for the close that follows `<EOS>`, counting from the latest audio. Audio does not reset a
-   * timer per chunk (that would cost a timer per chunk); the deadline is checked when the timer fires.
-   */
-  private restartEosTimer(delay = this.settings.eosTimeoutMs): void {
-    this.eosTimer?.unsubscribe();
-    const { eosTimeoutMs } = this.settings;
-    this.eosTimer = timer(delay).subscribe(() => {
-      const quietFor = asyncScheduler.now() - this.lastAudioAt;
-      if (quietFor < eosTimeoutMs) return this.restartEosTimer(eosTimeoutMs - quietFor);
-      this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`));
-    });
+    this.chunker.reset(); // a byte carried from the old connection belongs to none of the new one's samples
   }
 
   /** Tells the events observer; one that throws ends the stream with its error, as a throwing `tap` would. */
@@ -567,8 +553,8 @@ class Speech {
   }
 
   dispose(): void {
-    this.eosTimer?.unsubscribe();
-    this.audioTimer?.unsubscribe();
+    this.closeDeadline.cancel();
+    this.audioDeadline.cancel();
     this.retryWait?.unsubscribe();
     this.current.dispose(false);
     this.spare?.dispose(false);

@@ -29,8 +29,10 @@ function checkFrames(frames: readonly string[], pauses: boolean): void {
     expect(run).not.toMatch(command);
     if (!pauses) expect(run).not.toMatch(/<\d+>/);
   }
-  expect(frames.filter((frame) => frame === '<EOS>')).toHaveLength(1);
-  expect(frames.at(-1)).toBe('<EOS>');
+  // `<EOS>` once, last, when there was text to end; a stream with nothing to say completes without a connection's worth.
+  const spoke = frames.some((frame) => !ourCommands.has(frame));
+  expect(frames.filter((frame) => frame === '<EOS>')).toHaveLength(spoke ? 1 : 0);
+  if (spoke) expect(frames.at(-1)).toBe('<EOS>');
 }
 
 describe('text safety under fuzzing', () => {

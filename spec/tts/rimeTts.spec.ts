@@ -60,7 +60,7 @@ describe('rimeTts() with a fake transport', () => {
 
   it('never sends an empty or whitespace-only frame, nor a command hidden in the text', () => {
     scheduler().run(({ cold, flush }) => {
-      const fake = scripted(cold, ['o-------x']);
+      const fake = scripted(cold, ['o-------ax']);
       cold('a-b-c-d|', { a: '', b: '   ', c: 'Say <EO', d: 'S> now.' }).pipe(rimeTts(base(fake))).subscribe();
       flush();
       expect(fake.connections[0]?.frames).toEqual(['   Say  now.', '<FLUSH>', '<EOS>']);
@@ -103,7 +103,7 @@ describe('rimeTts() with a fake transport', () => {
 
   it('clear drops text not yet sent and does nothing to a connection that has no text', () => {
     scheduler().run(({ cold, hot, flush }) => {
-      const fake = scripted(cold, ['o-------x']);
+      const fake = scripted(cold, ['o-------ax']);
       const clear = hot('--c-----');
       cold('-a---b-|', { a: 'not sent yet', b: 'Kept.' }).pipe(rimeTts(base(fake, { clear }))).subscribe();
       flush();
@@ -391,7 +391,7 @@ describe('rimeTts() edge cases found in review', () => {
 
   it('makes the server synthesize exactly its segments: <FLUSH> after a sentence closed by a quote, and before passing 1000 characters', () => {
     scheduler().run(({ cold, flush }) => {
-      const fake = scripted(cold, ['o--------x']);
+      const fake = scripted(cold, ['o-------ax']);
       const runOn = `${'word '.repeat(199)}word`;
       cold('a-b|', { a: 'He said "Stop." Then', b: ` ${runOn} ${runOn}` }).pipe(rimeTts(base(fake))).subscribe();
       flush();
@@ -408,7 +408,7 @@ describe('rimeTts() edge cases found in review', () => {
 
   it('sends no <FLUSH> of its own in segment=never mode, except to stay under 1000 characters', () => {
     scheduler().run(({ cold, flush }) => {
-      const fake = scripted(cold, ['o--x']);
+      const fake = scripted(cold, ['o-ax']);
       cold('a|', { a: 'He said "Stop." Then left' }).pipe(rimeTts(base(fake, { segment: 'never' }))).subscribe();
       flush();
       expect(fake.connections[0]?.frames).toEqual(['He said "Stop."', ' Then left', '<EOS>']);
@@ -614,14 +614,14 @@ describe('rimeTts() events', () => {
   });
 });
 
-describe('rimeTts() config decoded once per value', () => {
+describe('rimeTts() config', () => {
   const errorsOf = (config: RimeTtsConfig): RimeError[] => {
     const errors: RimeError[] = [];
     of('x').pipe(rimeTts(config)).subscribe({ error: (error: RimeError) => errors.push(error) }).unsubscribe();
     return errors;
   };
 
-  it('a config equal to one decoded before still gets its own key, checked every time', () => {
+  it('each operator gets its own key, checked every time', () => {
     const fake = new FakeTransport(() => {});
     for (const apiKey of ['key-one', 'key-two']) of('x').pipe(rimeTts({ speaker: 'cove', apiKey, transport: fake.transport })).subscribe().unsubscribe();
     expect(fake.connections.map((connection) => connection.request.apiKey)).toEqual(['key-one', 'key-two']);
@@ -630,7 +630,7 @@ describe('rimeTts() config decoded once per value', () => {
     ]);
   });
 
-  it('values that are not plain data are decoded, never matched by their JSON', () => {
+  it('a URL object where a string is expected is an error, even after the same URL as a string worked', () => {
     const url = 'ws://127.0.0.1:9/ws';
     expect(errorsOf({ speaker: 'cove', apiKey: 'k', url, transport: new FakeTransport(() => {}).transport })).toEqual([]);
     const issues = errorsOf({ speaker: 'cove', apiKey: 'k', url: new URL(url) as unknown as string })[0]?.issues;
@@ -666,6 +666,122 @@ describe('rimeTts() segments', () => {
       .pipe(rimeTts(base(new FakeTransport(), { releaseAfterMs: -1 })))
       .subscribe({ error: (error: RimeError) => errors.push(error) });
     expect(errors[0]?.issues).toEqual([expect.stringMatching(/^releaseAfterMs must be an integer number of milliseconds from 0/)]);
+  });
+});
+
+describe('rimeTts() clean closes and text no audio answered (found in review)', () => {
+  it('a 1000 close right after <EOS> with the last text unanswered is no completion: that text, and only it, is retried', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['o-a 22ms x', 'o-b-x']);
+      const source = cold('a 20ms b|', { a: 'One, ', b: 'two.' });
+      expectObservable(source.pipe(rimeTts(base(fake, { events: { next: (e) => events.push(e) } })), map(text))).toBe('--a 22ms 11ms -b-|', {
+        a: 'aa',
+        b: 'bb',
+      });
+      flush();
+      expect(fake.connections[1]?.frames).toEqual([' two.', '<FLUSH>', '<EOS>']);
+      expect(events.find((event) => event.type === 'retry')).toMatchObject({ replayedSegments: 1 });
+    });
+  });
+
+  it('an idle close racing new text, the source still open: only the unanswered text is sent again', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o-a 22ms x', 'o-b']);
+      cold('a 20ms b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(base(fake))).subscribe();
+      flush();
+      expect(fake.connections[1]?.frames).toEqual([' two,', '<FLUSH>']);
+    });
+  });
+
+  it('a byte carried from a connection closed idle is dropped: the next connection starts on a sample boundary', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const odd = { ...steps, p: (c: FakeConnection) => c.audio(Uint8Array.of(1, 2, 3)), q: (c: FakeConnection) => c.audio(Uint8Array.of(4, 5)) };
+      const fake = new FakeTransport((connection) => cold(connection.index === 0 ? 'o-p-x' : 'o-q', odd).subscribe((step) => step(connection)));
+      const audio = cold('a-----b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(base(fake, { audioFormat: 'pcm' })), map((chunk) => [...chunk]));
+      expectObservable(audio).toBe('--a-----b', { a: [1, 2], b: [4, 5] });
+    });
+  });
+
+  it('after an idle close, completing the source opens no connection just for <EOS>', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = scripted(cold, ['o-a-x']);
+      expectObservable(cold('a-----|', { a: 'One, ' }).pipe(rimeTts(base(fake)), map(text))).toBe('--a---|', { a: 'aa' });
+      flush();
+      expect(fake.connections).toHaveLength(1);
+    });
+  });
+
+  it("with the caller's segment=never, text the server only buffers owes no audio: the deadline waits for the flush", () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const fake = scripted(cold, ['o']);
+      const flushes = hot('10s f');
+      const audio = cold('a', { a: 'Held by the server, ' }).pipe(rimeTts(base(fake, { segment: 'never', flush: flushes, retry: 0 })));
+      expectObservable(audio).toBe('10s 5s #', undefined, expect.objectContaining({ kind: 'timeout' }));
+    });
+  });
+
+  it('a clear before anything went out drops the waiting text and keeps the connection', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const fake = scripted(cold, ['---o-a-x']);
+      const clear = hot('-c');
+      cold('a--b|', { a: 'Dropped, ', b: 'kept.' }).pipe(rimeTts(base(fake, { clear }))).subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(1);
+      expect(fake.connections[0]?.frames).toEqual(['kept.', '<FLUSH>', '<EOS>']);
+    });
+  });
+
+  it('each connection gets a URL of its own: a transport that changes it changes no later connection', () => {
+    const urls: string[] = [];
+    const fake = new FakeTransport((connection) => {
+      urls.push(connection.request.url.href);
+      connection.request.url.searchParams.set('speaker', 'astra');
+    });
+    const operator = rimeTts(base(fake));
+    for (let index = 0; index < 2; index++) of('x').pipe(operator).subscribe().unsubscribe();
+    expect(urls.every((url) => url.includes('speaker=cove'))).toBe(true);
+  });
+});
+
+describe('rimeTts() spare connection edge cases (found in review)', () => {
+  const defaults = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => {
+    const { prewarm: _prewarm, ...config } = base(transport, extra);
+    return { ...config, ...extra };
+  };
+
+  it('a spare promoted after an idle close and then closed idle itself is not replaced within the turn', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = scripted(cold, ['o-a-x', 'o-----x', 'o-a', 'o']);
+      cold('a-------b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(defaults(fake, { clear: NEVER }))).subscribe();
+      flush();
+      // 0 speaks, 1 is its spare, promoted when 0 closed idle, then closed idle; 2 speaks "two": no spare for it.
+      expect(fake.connections).toHaveLength(3);
+    });
+  });
+
+  it('a refused spare is tried again for the next turn', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const fake = scripted(cold, ['o-a-----a', 'r', 'o']);
+      const flushes = hot('---f');
+      cold('a-----b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(defaults(fake, { clear: NEVER, flush: flushes }))).subscribe();
+      flush();
+      expect(fake.connections).toHaveLength(3);
+    });
+  });
+
+  it('an interruption from inside next: no first-audio from the old connection, no second spare at once', () => {
+    scheduler().run(({ cold, flush }) => {
+      const events: RimeEvent[] = [];
+      const clear = new Subject<void>();
+      const fake = scripted(cold, ['o-a-a-a', 'o', 'o']);
+      cold('a', { a: 'One, ' })
+        .pipe(rimeTts(defaults(fake, { clear, events: { next: (event) => events.push(event) } })))
+        .subscribe(() => clear.next());
+      flush();
+      expect(events.filter((event) => event.type === 'first-audio')).toEqual([]);
+      expect(fake.connections).toHaveLength(2);
+    });
   });
 });
 
