@@ -19,13 +19,13 @@ const cases: readonly Case[] = [
   {
     name: '`safeText()`: `"<"` then tokens `"ab"` (a tag run that never closes)',
     unit: 'tokens',
-    base: 20_000,
+    base: 100_000,
     run: (size) => drain(lastValueFrom(from(['<', ...Array<string>(size).fill('ab')]).pipe(safeText(), toArray()))),
   },
   {
     name: '`safeText()`: `"<"` repeated (tags nested without end)',
     unit: 'tokens',
-    base: 20_000,
+    base: 100_000,
     run: (size) => drain(lastValueFrom(from(Array<string>(size).fill('<')).pipe(safeText(), toArray()))),
   },
   {

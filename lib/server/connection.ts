@@ -41,6 +41,13 @@ export interface ConnectionContext {
   readonly emit: (event: ServerEvent) => void;
 }
 
+function concatenate(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(first.length + second.length);
+  joined.set(first);
+  joined.set(second, first.length);
+  return joined;
+}
+
 /** Samples encoded at once: about 0.2 s of audio at 44.1 kHz, a few milliseconds of mp3 encoding. */
 const ENCODE_SLICE_SAMPLES = 8192;
 
@@ -80,6 +87,8 @@ export class PlainConnection {
   private closed = false;
   private stalled = false;
   private bytesSent = 0;
+  /** Encoded audio short of a whole frame, waiting for more. */
+  private unsent = new Uint8Array(0);
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly faultTimer: NodeJS.Timeout | undefined;
   /** Aborted when the connection ends: cancels every pending delay. */
@@ -182,15 +191,22 @@ export class PlainConnection {
         if (start + ENCODE_SLICE_SAMPLES < samples.length) await setImmediatePromise();
       }
     }
-    if (!this.closed) await this.send(encoder.end(), 0);
+    if (!this.closed) await this.send(encoder.end(), 0, true);
   }
 
-  /** Sends audio in frames of at most `frameBytes`, paced by `pacingMs` spread over them, honouring faults. */
-  private async send(bytes: Uint8Array, pacingMs: number): Promise<void> {
+  /**
+   * Sends audio in frames of exactly `frameBytes`, whatever the size of the pieces the encoder made (the rest waits
+   * for the next piece; `last` sends it, the utterance's last frame), paced by `pacingMs` spread over them,
+   * honouring faults.
+   */
+  private async send(encoded: Uint8Array, pacingMs: number, last = false): Promise<void> {
     const { socket, settings, fault, emit, id } = this.context;
-    for (let start = 0; start < bytes.length && !this.closed; start += settings.frameBytes) {
-      let frame = bytes.subarray(start, start + settings.frameBytes);
-      await this.delay((pacingMs * frame.length) / bytes.length);
+    const bytes = this.unsent.length === 0 ? encoded : concatenate(this.unsent, encoded);
+    const whole = last ? bytes.length : bytes.length - (bytes.length % settings.frameBytes);
+    this.unsent = bytes.slice(whole);
+    for (let start = 0; start < whole && !this.closed; start += settings.frameBytes) {
+      let frame = bytes.subarray(start, Math.min(whole, start + settings.frameBytes));
+      await this.delay((pacingMs * frame.length) / whole);
       if (fault?.kind === 'slow') await this.delay((frame.length / fault.bytesPerSecond) * 1000);
       if (this.stalled) await this.end;
       if (this.closed) return;
