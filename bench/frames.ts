@@ -1,10 +1,10 @@
 import { from, lastValueFrom, map, tap } from 'rxjs';
-import { WebSocket } from 'ws';
 import { TEST_VOICE_MS_PER_CHARACTER } from '../lib/testing/testVoiceCodec';
 import type { Transport } from '../lib/transport/transport';
 import { wsTransport } from '../lib/transport/wsTransport';
 import { rimeTts } from '../lib/tts/rimeTts';
 import { type BenchOptions, type Section, type Stats, format, stats } from './harness';
+import { rawClient } from './rawClient';
 import { startServerProcess } from './serverProcess';
 
 /** Frame sizes a server may use: powers of two, and odd sizes that cut a sample in two at the end of every other frame. */
@@ -49,16 +49,6 @@ async function recordRimeTts(url: string, text: readonly string[]): Promise<Conv
   return { query, frames };
 }
 
-/** The baseline client: a raw `ws` socket sending what rimeTts sends, counting what arrives. */
-function rawClient(url: string, { query, frames }: Conversation, onAudio: (bytes: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url}${query}`, { headers: { Authorization: 'Bearer bench' } });
-    socket.on('open', () => frames.forEach((frame) => socket.send(frame)));
-    socket.on('message', (data: Buffer) => onAudio(data.length));
-    socket.on('close', () => resolve());
-    socket.on('error', reject);
-  });
-}
 
 function rimeClient(url: string, text: readonly string[], onAudio: (bytes: number) => void): Promise<unknown> {
   return lastValueFrom(from(text).pipe(rimeTts({ ...rimeConfig, url }), tap((chunk) => onAudio(chunk.length))), { defaultValue: undefined });
@@ -108,7 +98,7 @@ export async function benchFrames(options: BenchOptions): Promise<Section> {
   try {
     for (const { frameBytes, server } of servers) {
       const conversation = await recordRimeTts(server.url, text);
-      const raw = () => measure((onAudio) => rawClient(server.url, conversation, onAudio));
+      const raw = () => measure((onAudio) => rawClient(`${server.url}${conversation.query}`, conversation.frames, onAudio));
       const ours = () => measure((onAudio) => rimeClient(server.url, text, onAudio));
       if (!options.quick) {
         await raw(); // warm-up

@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { llmTokens } from '../lib/testing/llmTokens';
 import { rimeTts } from '../lib/tts/rimeTts';
 import { type BenchOptions, type Section, format, stats } from './harness';
+import { rawClient } from './rawClient';
 import { startServerProcess } from './serverProcess';
 
 const sentence = 'The quick brown fox jumps over the lazy dog, then rests.';
@@ -17,16 +18,6 @@ async function framesOf(text: readonly string[]): Promise<string[]> {
   return [...segments.flatMap((segment) => [segment, '<FLUSH>']), '<EOS>'];
 }
 
-/** The baseline client: a raw `ws` socket sending the same frames, counting what arrives. */
-function rawClient(url: string, frames: readonly string[], onAudio: (bytes: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url}${query}`, { headers: { Authorization: 'Bearer bench' } });
-    socket.on('open', () => frames.forEach((frame) => socket.send(frame)));
-    socket.on('message', (data: Buffer) => onAudio(data.length));
-    socket.on('close', () => resolve());
-    socket.on('error', reject);
-  });
-}
 
 /**
  * A client in the style of Rime's own example: sends the text token by token, then `<EOS>`, and accumulates the
@@ -111,7 +102,7 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
     const tokens = llmTokens(sentence, { seed: 3 });
     const reused = rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'bench', url: latency.url });
     const clients: [number[], (onAudio: (bytes: number) => void) => Promise<unknown>][] = [
-      [rawTtfa, (onAudio) => rawClient(latency.url, sentenceFrames, onAudio)],
+      [rawTtfa, (onAudio) => rawClient(`${latency.url}${query}`, sentenceFrames, onAudio)],
       [rimeTtfa, (onAudio) => rimeClient(latency.url, tokens, onAudio)],
       [reusedTtfa, (onAudio) => speakWith(reused, tokens, onAudio)],
       [naiveTtfa, (onAudio) => naiveClient(latency.url, sentence, onAudio)],
@@ -147,7 +138,7 @@ export async function benchRimeTts(options: BenchOptions): Promise<Section> {
     // The raw client sends exactly the frames rimeTts sends.
     const frames = await framesOf(text);
     for (let run = 0; run < (options.quick ? 1 : 5); run++) {
-      rawRates.push((await throughput((onAudio) => rawClient(fast.url, frames, onAudio))).bytesPerSecond);
+      rawRates.push((await throughput((onAudio) => rawClient(`${fast.url}${query}`, frames, onAudio))).bytesPerSecond);
       const ours = await throughput((onAudio) => rimeClient(fast.url, text, onAudio));
       rimeRates.push(ours.bytesPerSecond);
       streamedBytes = ours.bytes;

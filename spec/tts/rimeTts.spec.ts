@@ -41,6 +41,12 @@ const base = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): Rim
   ...extra,
 });
 
+/** `base` with `prewarm` at its default. */
+const defaults = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => {
+  const { prewarm: _prewarm, ...config } = base(transport, extra);
+  return { ...config, ...extra };
+};
+
 describe('rimeTts() with a fake transport', () => {
   it('queues text that arrives before open and sends it, in whole segments, on open', () => {
     scheduler().run(({ cold, expectObservable, flush }) => {
@@ -497,11 +503,6 @@ describe('rimeTts() audio deadline (audioTimeoutMs, default 5 s)', () => {
 });
 
 describe('rimeTts() connections', () => {
-  const defaults = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => {
-    const { prewarm: _prewarm, ...config } = base(transport, extra);
-    return { ...config, ...extra };
-  };
-
   it('without clear: exactly one connection, however long the audio flows (prewarm is on by default)', () => {
     scheduler().run(({ cold, flush }) => {
       const fake = scripted(cold, ['o-a-a-a-a-a-a-a-x']);
@@ -745,11 +746,6 @@ describe('rimeTts() clean closes and text no audio answered (found in review)', 
 });
 
 describe('rimeTts() spare connection edge cases (found in review)', () => {
-  const defaults = (transport: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => {
-    const { prewarm: _prewarm, ...config } = base(transport, extra);
-    return { ...config, ...extra };
-  };
-
   it('a spare promoted after an idle close and then closed idle itself is not replaced within the turn', () => {
     scheduler().run(({ cold, flush }) => {
       const fake = scripted(cold, ['o-a-x', 'o-----x', 'o-a', 'o']);
