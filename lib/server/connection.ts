@@ -87,8 +87,11 @@ export class PlainConnection {
   private closed = false;
   private stalled = false;
   private bytesSent = 0;
-  /** Encoded audio short of a whole frame, waiting for more. */
+  /** Encoded audio short of a whole frame, waiting for more, and the pacing time that is its share. */
   private unsent = new Uint8Array(0);
+  private unsentPacingMs = 0;
+  /** While the server waits for a slow client to take audio: the timer that checks it is still taking some. */
+  private drainCheck: { readonly timer: NodeJS.Timeout; readonly settle: (reading: boolean) => void } | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly faultTimer: NodeJS.Timeout | undefined;
   /** Aborted when the connection ends: cancels every pending delay. */
@@ -203,10 +206,12 @@ export class PlainConnection {
     const { socket, settings, fault, emit, id } = this.context;
     const bytes = this.unsent.length === 0 ? encoded : concatenate(this.unsent, encoded);
     const whole = last ? bytes.length : bytes.length - (bytes.length % settings.frameBytes);
+    const pacing = this.unsentPacingMs + pacingMs;
     this.unsent = bytes.slice(whole);
+    this.unsentPacingMs = bytes.length === 0 ? 0 : (pacing * this.unsent.length) / bytes.length;
     for (let start = 0; start < whole && !this.closed; start += settings.frameBytes) {
       let frame = bytes.subarray(start, Math.min(whole, start + settings.frameBytes));
-      await this.delay((pacingMs * frame.length) / whole);
+      await this.delay((pacing * frame.length) / bytes.length);
       if (fault?.kind === 'slow') await this.delay((frame.length / fault.bytesPerSecond) * 1000);
       if (this.stalled) await this.end;
       if (this.closed) return;
@@ -224,15 +229,27 @@ export class PlainConnection {
   }
 
   /**
-   * Waits for the socket to take the audio; a client that stops reading for `idleTimeoutMs` is cut off (a close
-   * frame could not reach it), so it cannot hold its slot and its queue for ever.
+   * Waits for the socket to take the audio. A client that takes none of it for `idleTimeoutMs` is cut off (a close
+   * frame could not reach it), so it cannot hold its slot and its queue for ever; one that reads slowly is waited for.
    */
   private async drained(handedOver: Promise<void>): Promise<void> {
-    const reading = await Promise.race([handedOver.then(() => true), this.delay(this.context.settings.idleTimeoutMs).then(() => false)]);
-    if (reading || this.closed) return;
+    const { socket, settings } = this.context;
+    for (let waiting = socket.bufferedAmount; !this.closed; ) {
+      const taken = await new Promise<boolean>((settle) => {
+        const timer = setTimeout(() => settle(false), settings.idleTimeoutMs);
+        this.drainCheck = { timer, settle };
+        void handedOver.then(() => settle(true));
+      });
+      clearTimeout(this.drainCheck?.timer);
+      this.drainCheck = undefined;
+      if (taken || this.closed) return;
+      if (socket.bufferedAmount >= waiting) break; // nothing taken in a whole idle period
+      waiting = socket.bufferedAmount;
+    }
+    if (this.closed) return;
     this.closed = true;
     this.release();
-    this.context.socket.terminate();
+    socket.terminate();
   }
 
   /** Applies the connection's fault (once). */
@@ -286,6 +303,10 @@ export class PlainConnection {
 
   private release(): void {
     clearTimeout(this.idleTimer);
+    if (this.drainCheck !== undefined) {
+      clearTimeout(this.drainCheck.timer);
+      this.drainCheck.settle(false);
+    }
     clearTimeout(this.faultTimer);
     this.lifetime.abort();
     this.utterances.length = 0;

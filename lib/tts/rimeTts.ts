@@ -426,10 +426,11 @@ class Speech {
   }
 
   /**
-   * The server closed a connection. A clean close (1000) after `<EOS>`, with every text sent answered by audio, ends
-   * the speech; a clean close before it, with everything answered, was Rime closing an idle connection. Text that no
-   * audio answered was lost with the connection: it is retried, and only it (what was answered had been spoken, as a
-   * server closes cleanly only once it has sent what it made).
+   * The server closed a connection. A clean close (1000) is taken as the server's word that what it was sent before
+   * its latest audio has been spoken (Rime closes cleanly after `<EOS>` once everything is sent, and closes idle
+   * connections): after `<EOS>` it ends the speech, before it the connection was idle. Text sent after the latest
+   * audio may have raced the close: if audio was owed for it, it was lost, and it alone is retried (a failure); if the
+   * server was only holding it (waiting for a flush), it moves to the next connection.
    */
   private onClose(link: Link, code: number, reason: string): void {
     this.report({ type: 'close', code, reason });
@@ -447,6 +448,13 @@ class Speech {
       }
       this.spareWanted = false;
       this.replaceCurrent(this.spare ?? this.newLink());
+      return;
+    }
+    if (code === 1000 && link.owedSince === undefined && unanswered !== undefined) {
+      // Text the server was only holding (a `segment` mode of the caller's, waiting for a flush) when it closed idle:
+      // nothing failed. It goes to the next connection, opened when more comes (a flush, text, the end).
+      this.spareWanted = false;
+      this.replaceCurrent(this.newLink(link.frames.slice(unanswered)));
       return;
     }
     this.fail(closedEarly(code, reason), code === 1000 ? unanswered : 0);

@@ -81,6 +81,19 @@ describe('createRimeServer()', () => {
     });
   });
 
+  it.each(['pcm', 'mulaw', 'mp3'] as const)('realTimeFactor 1 paces %s audio at its own duration, frames of exactly frameBytes', async (audioFormat) => {
+    const paced = await createRimeServer({ ...silent, realTimeFactor: 1 });
+    try {
+      const session = await open(paced.url, { speaker: 'cove', audioFormat, samplingRate: 8000 });
+      const started = Date.now();
+      await speak(session, ['Paced.']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(0.8 * 6 * 60); // six characters of about 60 ms each
+      expect(session.chunks.slice(0, -1).every((chunk) => chunk.length === 4095)).toBe(true);
+    } finally {
+      await paced.close();
+    }
+  });
+
   describe('segment modes', () => {
     it('bySentence synthesizes each time the buffer holds text up to . , ? ! before whitespace', async () => {
       const session = await open(server.url, { ...pcm, segment: 'bySentence' });

@@ -153,6 +153,29 @@ describe('hostile upgrade requests', () => {
     }
   });
 
+  it('a client that reads slowly but steadily is waited for, however large its backlog', async () => {
+    const server = await createRimeServer({ log: () => {}, idleTimeoutMs: 300 });
+    try {
+      const closes: unknown[] = [];
+      const watching = server.events.pipe(filter((event) => event.type === 'close')).subscribe((event) => closes.push(event));
+      const session = await open(server.url, { ...pcm, segment: 'immediate' });
+      const tcp = (session.socket as unknown as { _socket: Socket })._socket;
+      tcp.pause();
+      const sip = setInterval(() => {
+        tcp.resume();
+        setTimeout(() => tcp.pause(), 5);
+      }, 200);
+      for (let index = 0; index < 10; index++) session.send(`${'word '.repeat(190)}end.`);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      clearInterval(sip);
+      expect(closes).toEqual([]);
+      watching.unsubscribe();
+      session.socket.terminate();
+    } finally {
+      await server.close();
+    }
+  });
+
   it("whitespace-only frames are not activity: ' ' every 100 ms does not keep an idle connection", async () => {
     const server = await createRimeServer({ log: () => {}, idleTimeoutMs: 300 });
     try {

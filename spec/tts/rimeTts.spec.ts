@@ -722,6 +722,23 @@ describe('rimeTts() clean closes and text no audio answered (found in review)', 
     });
   });
 
+  it("text the server was only holding (the caller's segment=never) when it closed idle goes to the next connection, no failure", () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = scripted(cold, ['o---x', 'o-a-x']);
+      const flushes = hot('------f');
+      cold('a', { a: 'Held, ' })
+        .pipe(rimeTts(base(fake, { segment: 'never', flush: flushes, events: { next: (event) => events.push(event) } })))
+        .subscribe();
+      flush();
+      expect(fake.connections[1]?.sent).toEqual([
+        { time: 6, frame: 'Held,' },
+        { time: 6, frame: '<FLUSH>' },
+      ]);
+      expect(events.filter((event) => event.type === 'retry')).toEqual([]);
+    });
+  });
+
   it('a clear before anything went out drops the waiting text and keeps the connection', () => {
     scheduler().run(({ cold, hot, flush }) => {
       const fake = scripted(cold, ['---o-a-x']);
