@@ -19,7 +19,7 @@ Options:
   --real-time-factor F    seconds spent per second of audio produced (default 0: as fast as possible)
   --max-connections N     connections at once before 429 (default 1000)
   --idle-timeout-ms N     close connections idle this long (default 30000)
-  --frame-bytes N         largest audio frame sent, in bytes (default 4095: odd, as Rime cuts pcm anywhere)
+  --frame-bytes N         size of every audio frame, in bytes (default 4095: odd, as Rime cuts pcm anywhere)
   --sentence-buffering B  when segment=bySentence synthesizes: punctuation (at a . , ? ! at once) or
                           whitespace (only once whitespace follows it) (default punctuation)
   -h, --help              show this help

@@ -233,8 +233,8 @@ export class SentenceSegmenter implements TextStage {
  * the next segment. When no token comes for `releaseAfterMs` (default 150), a boundary that only the next token
  * could decide is released as if a new sentence followed, so a pause (a tool call) never holds a finished sentence:
  * ```
- * source: --a 150ms ---b--|    a = 'Let me check.'   b = ' Found it.'
- * result: --- 150ms x--(y|)    x = 'Let me check.'   y = ' Found it.'
+ * source: a 2s b|                a = 'Let me check.'   b = ' Found it.'
+ * result: 150ms x 1851ms (y|)    x = 'Let me check.'   y = ' Found it.'
  * ```
  *
  * Not split: decimals and thousands (`3.14`, `1,000`), URLs and e-mail addresses, ellipses, titles and initials
@@ -251,7 +251,7 @@ export class SentenceSegmenter implements TextStage {
  * @example
  * llmTokens$.pipe(sentences({ flush: endOfTurn$ })).subscribe(sentence => console.log(sentence));
  *
- * @throws RimeError (`invalid-options`) when `boundaries` or `maxLength` is invalid.
+ * @throws RimeError (`invalid-options`) when `boundaries`, `maxLength` or `releaseAfterMs` is invalid.
  */
 export function sentences(config: SentencesConfig = {}): MonoTypeOperatorFunction<string> {
   const { createSegmenter, releaseAfterMs } = segmenterFactory(config);

@@ -61,8 +61,8 @@ function redactKey(text: string, key: string): string {
  */
 export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
   new Observable<TransportEvent>((subscriber) => {
-    // No permessage-deflate: audio does not compress, and `ws` would offer it (and spend CPU on it) by default.
     const deadline = Date.now() + handshakeTimeoutMs;
+    // No permessage-deflate: audio does not compress, and `ws` would offer it (and spend CPU on it) by default.
     const socket = new WebSocket(url, {
       headers: { Authorization: `Bearer ${apiKey}` },
       handshakeTimeout: handshakeTimeoutMs,

@@ -160,7 +160,8 @@ class Link {
   private sentCount = 0;
   private send: ((frame: string) => void) | undefined;
   private subscription: Subscription | undefined;
-  private textSent = false;
+  /** Whether any text went out on the socket (frames waiting for `open` do not count). */
+  spoke = false;
   /** Audio bytes received on this connection. */
   audioBytes = 0;
   /** Where the first text frame that no audio has answered yet stands in `frames` (text sent after the latest audio). */
@@ -198,11 +199,6 @@ class Link {
     return this.sentCount > 0 && this.frames[this.sentCount - 1] === PLAIN_COMMANDS.eos;
   }
 
-  /** Whether any text went out on the socket (frames waiting for `open` do not count). */
-  get spoke(): boolean {
-    return this.textSent;
-  }
-
   connect(settings: TtsSettings, onEvent: (event: TransportEvent) => void, onError: (error: unknown) => void): void {
     // A URL of its own: a transport may change the one it is given without touching later connections.
     const request = { url: new URL(settings.url), apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
@@ -237,7 +233,7 @@ class Link {
     this.send?.(frame);
     const index = this.sentCount++;
     const text = !isCommand(frame);
-    if (text) this.textSent = true;
+    if (text) this.spoke = true;
     if (text && this.unansweredFrom === undefined) this.unansweredFrom = index;
     const owing = text ? this.synthesizesText : frame !== PLAIN_COMMANDS.clear;
     if (owing && this.unansweredFrom !== undefined) this.owedSince ??= asyncScheduler.now();
@@ -311,15 +307,15 @@ class Speech {
     this.chunker = new AudioChunker(settings.options.audioFormat);
     this.current = this.newLink();
     const { eosTimeoutMs, audioTimeoutMs } = settings;
-    const waiting = () => this.retryWait === undefined;
+    const noRetryPending = () => this.retryWait === undefined;
     this.closeDeadline = new Deadline(
       eosTimeoutMs,
-      () => (this.endOfStream && waiting() ? this.quietSinceEndOfStream : undefined),
+      () => (this.endOfStream && noRetryPending() ? this.quietSinceEndOfStream : undefined),
       () => this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`)),
     );
     this.audioDeadline = new Deadline(
       audioTimeoutMs,
-      () => (waiting() ? this.current.owedSince : undefined),
+      () => (noRetryPending() ? this.current.owedSince : undefined),
       () => this.fail(new RimeError('timeout', `no audio from Rime within ${audioTimeoutMs} ms of the text sent`)),
     );
   }
