@@ -27,14 +27,21 @@ export class FakeConnection {
     return this.sent.map((entry) => entry.frame);
   }
 
-  /** Completes the upgrade. */
-  open(): void {
+  /** Completes the upgrade; `onFrame` (to play a server that answers) hears each frame the client sends after it. */
+  open(onFrame?: (frame: string) => void): void {
     this.subscriber.next({
       type: 'open',
       send: (frame) => {
-        if (this.closedByClientAt === undefined) this.sent.push({ time: asyncScheduler.now(), frame });
+        if (this.closedByClientAt !== undefined) return;
+        this.sent.push({ time: asyncScheduler.now(), frame });
+        onFrame?.(frame);
       },
     });
+  }
+
+  /** Whether the connection is still open: neither side has ended it. */
+  get live(): boolean {
+    return !this.endedByServer && this.closedByClientAt === undefined;
   }
 
   /** Sends audio bytes to the client (a string is sent as its UTF-8 bytes, handy in marble tests). */

@@ -9,13 +9,21 @@ export type RimeEvent =
   | { readonly type: 'open'; readonly attempt: number }
   /**
    * Once per turn (the text up to a flush or an interruption; `turn` counts from 0): milliseconds from the turn's
-   * first text sent on a connection to the first audio byte after it. On the plain protocol nothing marks where a
-   * synthesis ends, so when a turn's text goes out while the previous turn's audio is still arriving, that byte may
-   * still be the previous turn's: exact for the first turn and after an interruption, a lower bound otherwise.
+   * first text sent on a connection to the first audio byte on it. Every turn has a connection of its own, so the
+   * byte is the turn's.
    */
   | { readonly type: 'first-audio'; readonly turn: number; readonly milliseconds: number }
-  /** A connection failed and will be retried after the backoff, replaying `replayedSegments` segments. */
-  | { readonly type: 'retry'; readonly attempt: number; readonly error: RimeError; readonly replayedSegments: number }
+  /**
+   * A connection failed and will be retried after the backoff, replaying `replayedSegments` segments of
+   * `replayedCharacters` characters (Rime bills them again).
+   */
+  | {
+      readonly type: 'retry';
+      readonly attempt: number;
+      readonly error: RimeError;
+      readonly replayedSegments: number;
+      readonly replayedCharacters: number;
+    }
   /** The server closed a connection (as the server reported it). */
   | { readonly type: 'close'; readonly code: number; readonly reason: string };
 

@@ -13,7 +13,7 @@ import {
   take,
   throwError,
 } from 'rxjs';
-import { type FieldSet, Timeout, TimerDelay, fieldIssues, isRecord, withDefault } from '../codecs';
+import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
 import { Deadline } from '../deadline';
 import { RimeError } from '../errors';
 import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
@@ -28,12 +28,21 @@ import type { RimeEvent, RimeEventObserver } from './events';
 import { closedEarly } from './failures';
 import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
 
+/** The most text one connection carries by default, and so the most a retry says again: about two minutes of speech. */
+const DEFAULT_MAX_REPLAY_CHARACTERS = 2000;
+/** At least one whole segment (Rime's text limit) must fit. */
+const ReplayCharacters = described(
+  `an integer number of characters from ${RIME_TEXT_LIMIT}`,
+  isNumberIn(RIME_TEXT_LIMIT, Number.MAX_SAFE_INTEGER, true),
+);
+
 const ttsDefaults = {
   handshakeTimeoutMs: withDefault(Timeout, 10_000),
   eosTimeoutMs: withDefault(Timeout, 15_000),
   audioTimeoutMs: withDefault(Timeout, 5_000),
   prewarm: withDefault(t.boolean, true),
   releaseAfterMs: withDefault(TimerDelay, DEFAULT_RELEASE_AFTER_MS),
+  maxReplayCharacters: withDefault(ReplayCharacters, DEFAULT_MAX_REPLAY_CHARACTERS),
 };
 const TtsOptions = t.exact(t.intersection([t.type(ttsDefaults), t.partial({ retry: RetryConfig })]));
 const ttsFields: FieldSet = { codecs: { ...ttsDefaults, retry: RetryConfig } };
@@ -65,10 +74,16 @@ export interface RimeTtsConfig extends RimeOptionsInput {
    */
   readonly audioTimeoutMs?: number;
   /**
-   * With `clear` configured: keep a second connection open while a turn is spoken, so an interruption continues
-   * without a handshake (default true). Without `clear` there is never a second connection.
+   * Open the connection the next turn goes on ahead of time, so it pays no handshake (default true): at a flush
+   * that ends a turn, and with `clear` configured, while a turn is spoken (an interruption continues on it). Without
+   * `clear` and flushes there is never a second connection.
    */
   readonly prewarm?: boolean;
+  /**
+   * The most text one connection is given, and so the most a retry says again (default 2000, at least 1000): past
+   * it, the connection is ended with `<EOS>` and the speech goes on on the next one.
+   */
+  readonly maxReplayCharacters?: number;
   /** Milliseconds without a token after which a finished sentence is sent anyway (default 150; see `sentences()`). */
   readonly releaseAfterMs?: number;
 }
@@ -82,8 +97,11 @@ interface TtsSettings {
   readonly handshakeTimeoutMs: number;
   readonly eosTimeoutMs: number;
   readonly audioTimeoutMs: number;
+  /** Whether the next connection is opened ahead of time. */
+  readonly prewarm: boolean;
   /** Whether a spare connection is kept for interruptions: `prewarm` with `clear` configured. */
   readonly spare: boolean;
+  readonly maxReplayCharacters: number;
   /** The caller chose no `segment` mode: the server is asked to synthesize exactly each segment sent. */
   readonly flushEachSegment: boolean;
   readonly releaseAfterMs: number;
@@ -107,18 +125,18 @@ function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings>
     ...(events !== undefined && !isEventObserver(events) ? ['events must be an observer: an object whose next, if any, is a function'] : []),
   ];
   if (issues.length > 0 || E.isLeft(decoded) || apiKey === undefined) return E.left(RimeError.invalidOptions(issues));
-  const { prewarm, ...settings } = decoded.right;
-  return E.right({ ...settings, apiKey, spare: prewarm && clear !== undefined, transport: transport ?? wsTransport, events });
+  const settings = decoded.right;
+  return E.right({ ...settings, apiKey, spare: settings.prewarm && clear !== undefined, transport: transport ?? wsTransport, events });
 }
 
 /** The config's plain data (connection and operator options), as written. */
 type PlainConfig = Omit<RimeTtsConfig, 'flush' | 'clear' | 'events' | 'transport'>;
 
 /** What the plain data decodes to, the key aside. */
-type PlainSettings = Omit<TtsSettings, 'apiKey' | 'spare' | 'transport' | 'events'> & { readonly prewarm: boolean };
+type PlainSettings = Omit<TtsSettings, 'apiKey' | 'spare' | 'transport' | 'events'>;
 
 function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
-  const { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, ...connection } = plain;
+  const { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, maxReplayCharacters, ...connection } = plain;
   // Rime advises `segment=never` with explicit flushes for agents: the server then synthesizes exactly the segments
   // cut here, whatever its own sentence heuristics (which would split `Dr. Jones`, or wait for the next whitespace).
   const flushEachSegment = connection.segment === undefined;
@@ -127,7 +145,7 @@ function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.
     segment: connection.segment ?? 'never',
     ...(apiKey === undefined ? {} : { apiKey }),
   });
-  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs };
+  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, maxReplayCharacters };
   const tts = TtsOptions.decode(ttsInput);
   const issues = [
     ...(E.isLeft(options) ? (options.left.issues ?? [options.left.message]) : []),
@@ -146,6 +164,7 @@ function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.
     prewarm: tts.right.prewarm,
     flushEachSegment,
     releaseAfterMs: tts.right.releaseAfterMs,
+    maxReplayCharacters: tts.right.maxReplayCharacters,
   });
 }
 
@@ -153,14 +172,17 @@ function isEventObserver(u: unknown): u is RimeEventObserver {
   return isRecord(u) && (u['next'] === undefined || typeof u['next'] === 'function');
 }
 
-/** One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. */
+/**
+ * One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. A
+ * link queued behind the current one opens ahead of time but sends nothing until it becomes current.
+ */
 class Link {
-  /** Every frame given to this connection, sent or waiting for `open`, in order. */
+  /** Every frame given to this connection, sent or waiting, in order. */
   readonly frames: string[] = [];
   private sentCount = 0;
   private send: ((frame: string) => void) | undefined;
   private subscription: Subscription | undefined;
-  /** Whether any text went out on the socket (frames waiting for `open` do not count). */
+  /** Whether any text went out on the socket (frames waiting to be sent do not count). */
   spoke = false;
   /** Audio bytes received on this connection. */
   audioBytes = 0;
@@ -168,13 +190,19 @@ class Link {
   unansweredFrom: number | undefined;
   /** Since when the server owes audio for that text: a flush or `<EOS>` followed it (or `immediate` mode). */
   owedSince: number | undefined;
+  /** After `<EOS>` went out: the latest of it and the audio since, which the server's close must follow in time. */
+  quietSince: number | undefined;
   /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
   heldCharacters = 0;
+  /** Characters of all the text given: what a retry of this connection would say again. */
+  textCharacters = 0;
 
   constructor(
     /** Whether the server synthesizes every text frame as it comes (`segment=immediate`). */
     private readonly synthesizesText: boolean,
-    frames: readonly string[] = [],
+    frames: readonly string[],
+    /** Queued behind the current connection: opens, but sends nothing until {@link release}. */
+    private queued: boolean,
   ) {
     frames.forEach((frame) => this.push(frame));
   }
@@ -188,11 +216,12 @@ class Link {
   }
 
   get hasText(): boolean {
-    return this.frames.some((frame) => !isCommand(frame));
+    return this.textCharacters > 0;
   }
 
-  get hasEndOfStream(): boolean {
-    return this.frames.includes(PLAIN_COMMANDS.eos);
+  /** Whether `<EOS>` was given: this connection takes nothing more and ends when the server closes it. */
+  get ended(): boolean {
+    return this.frames[this.frames.length - 1] === PLAIN_COMMANDS.eos;
   }
 
   get endOfStreamSent(): boolean {
@@ -207,13 +236,21 @@ class Link {
 
   opened(send: (frame: string) => void): void {
     this.send = send;
-    while (this.sentCount < this.frames.length) this.transmit(this.frames[this.sentCount] ?? '');
+    this.transmitWaiting();
+  }
+
+  /** Becomes the current connection: sends what it holds. */
+  release(): void {
+    this.queued = false;
+    this.transmitWaiting();
   }
 
   push(frame: string): void {
     this.frames.push(frame);
-    this.heldCharacters = isCommand(frame) ? 0 : this.heldCharacters + frame.length;
-    if (this.send !== undefined) this.transmit(frame);
+    const text = !isCommand(frame);
+    this.heldCharacters = text ? this.heldCharacters + frame.length : 0;
+    if (text) this.textCharacters += frame.length;
+    this.transmitWaiting();
   }
 
   /** Audio arrived: everything sent so far has been answered. */
@@ -221,12 +258,19 @@ class Link {
     this.audioBytes += bytes;
     this.unansweredFrom = undefined;
     this.owedSince = undefined;
+    if (this.quietSince !== undefined) this.quietSince = asyncScheduler.now();
   }
 
   /** Forgets frames not sent yet (an interruption before they went out). */
   dropUnsent(): void {
     this.frames.length = this.sentCount;
     this.heldCharacters = 0;
+    this.textCharacters = this.frames.reduce((sum, frame) => sum + (isCommand(frame) ? 0 : frame.length), 0);
+  }
+
+  private transmitWaiting(): void {
+    if (this.queued || this.send === undefined) return;
+    while (this.sentCount < this.frames.length) this.transmit(this.frames[this.sentCount] ?? '');
   }
 
   private transmit(frame: string): void {
@@ -237,11 +281,12 @@ class Link {
     if (text && this.unansweredFrom === undefined) this.unansweredFrom = index;
     const owing = text ? this.synthesizesText : frame !== PLAIN_COMMANDS.clear;
     if (owing && this.unansweredFrom !== undefined) this.owedSince ??= asyncScheduler.now();
+    if (frame === PLAIN_COMMANDS.eos) this.quietSince = asyncScheduler.now();
   }
 
   /** Closes the connection (the transport closes with 1000); with `interrupt`, tells the server `<CLEAR>` first. */
   dispose(interrupt: boolean): void {
-    if (interrupt && this.send !== undefined) this.send(PLAIN_COMMANDS.clear);
+    if (interrupt && this.send !== undefined && !this.queued) this.send(PLAIN_COMMANDS.clear);
     this.send = undefined;
     this.subscription?.unsubscribe();
   }
@@ -257,6 +302,8 @@ function isCommand(frame: string): boolean {
  */
 interface Turn {
   readonly index: number;
+  /** The connection its first text was given to (or the one replaying it): its first audio comes on it. */
+  link: Link | undefined;
   /** When its first text was sent; undefined while it waits for a connection to open. */
   textSentAt: number | undefined;
   /** Whether its first audio has been reported. */
@@ -265,12 +312,17 @@ interface Turn {
 
 /**
  * One subscription's speech: feeds commands to the current connection, emits its audio, replaces it on a failure
- * (replaying what it was given) or an interruption (switching to the pre-opened spare).
+ * (replaying what it was given), at the end of a turn (the next one, opened ahead, takes over once the server has
+ * closed the current one after its last audio) or on an interruption (switching to the one opened ahead).
  */
 class Speech {
   private current: Link;
-  /** With `clear` configured: the connection an interruption continues on, opened while a turn is spoken. */
-  private spare: Link | undefined;
+  /**
+   * The connections after the current one, in order: each ended with `<EOS>` but the last, and holding its frames
+   * until it becomes current, so no connection ever carries two turns. The first is opened ahead of time (with
+   * `prewarm`); an empty last one is the spare an interruption continues on.
+   */
+  private readonly ahead: Link[] = [];
   /**
    * Whether a spare may be opened now: once per turn. A spare the server closed (idle; Rime: after about 30 s) or
    * refused is opened again for the next turn, not at once, so an idle-closing server does not cost a connection per
@@ -293,8 +345,6 @@ class Speech {
   private readonly chunker: AudioChunker;
   /** The backoff before a retry, while one is pending. */
   private retryWait: Subscription | undefined;
-  /** After `<EOS>`: the latest of `<EOS>` itself and the audio after it, which the close must follow within the deadline. */
-  private quietSinceEndOfStream = 0;
   private readonly closeDeadline: Deadline;
   private readonly audioDeadline: Deadline;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
@@ -305,12 +355,12 @@ class Speech {
     private readonly settings: TtsSettings,
   ) {
     this.chunker = new AudioChunker(settings.options.audioFormat);
-    this.current = this.newLink();
+    this.current = this.newLink([], false);
     const { eosTimeoutMs, audioTimeoutMs } = settings;
     const noRetryPending = () => this.retryWait === undefined;
     this.closeDeadline = new Deadline(
       eosTimeoutMs,
-      () => (this.endOfStream && noRetryPending() ? this.quietSinceEndOfStream : undefined),
+      () => (noRetryPending() ? this.current.quietSince : undefined),
       () => this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`)),
     );
     this.audioDeadline = new Deadline(
@@ -320,8 +370,8 @@ class Speech {
     );
   }
 
-  private newLink(frames: readonly string[] = []): Link {
-    return new Link(this.settings.options.segment === 'immediate', frames);
+  private newLink(frames: readonly string[], queued: boolean): Link {
+    return new Link(this.settings.options.segment === 'immediate', frames, queued);
   }
 
   start(): void {
@@ -334,49 +384,99 @@ class Speech {
         return this.speak(command.text);
       case 'flush':
         this.turnOpen = false;
-        if (this.current.heldCharacters > 0) this.give(PLAIN_COMMANDS.flush);
+        if (this.receiving().hasText) this.endConnection();
         return;
       case 'clear':
         return this.interrupt();
       case 'eos':
-        this.endOfStream = true;
-        if (!this.current.hasText) {
-          // Nothing is owed (all was spoken on connections that have closed): no connection just for `<EOS>`.
-          this.current.dispose(false);
-          return this.subscriber.complete();
-        }
-        this.give(PLAIN_COMMANDS.eos);
-        this.quietSinceEndOfStream = asyncScheduler.now();
-        this.closeDeadline.watch();
-        return;
+        return this.end();
     }
+  }
+
+  /** The connection new frames go to: the first that has not been ended. */
+  private receiving(): Link {
+    if (!this.current.ended) return this.current;
+    const open = this.ahead.find((link) => !link.ended);
+    if (open !== undefined) return open;
+    const next = this.newLink([], true);
+    this.ahead.push(next);
+    if (this.ahead.length === 1 && this.settings.prewarm) this.connect(next);
+    return next;
   }
 
   /**
    * Sends a segment so that the server synthesizes exactly it: by default `<FLUSH>` after every segment (the
    * connection is `segment=never`). With a `segment` mode of the caller's, a `<FLUSH>` first when the server's buffer
    * would otherwise pass Rime's text limit, and in `bySentence` one after a segment that Rime's own buffering would
-   * not end (a sentence closed by a quote or bracket, a long text cut at whitespace).
+   * not end (a sentence closed by a quote or bracket, a long text cut at whitespace). A segment that would take the
+   * connection past `maxReplayCharacters` goes to the next one, so a retry never says more again.
    */
   private speak(text: string): void {
     if (!this.turnOpen || this.turn === undefined) {
-      this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
+      this.turn = { index: this.turns++, link: undefined, textSentAt: undefined, heard: false };
       this.turnOpen = true;
       this.spareWanted = true;
     }
-    if (this.current.heldCharacters > 0 && this.current.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(PLAIN_COMMANDS.flush);
+    let link = this.receiving();
+    if (link.hasText && link.textCharacters + text.length > this.settings.maxReplayCharacters) {
+      this.endConnection();
+      link = this.receiving();
+    }
+    if (link.heldCharacters > 0 && link.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(PLAIN_COMMANDS.flush);
+    this.turn.link ??= link;
     this.give(text);
-    if (this.turn.textSentAt === undefined && this.current.open) this.turn.textSentAt = asyncScheduler.now();
+    this.noteTextSent();
     const { flushEachSegment, options } = this.settings;
     if (flushEachSegment || (options.segment === 'bySentence' && !RIME_BUFFER_BOUNDARIES.includes(text.charAt(text.length - 1)))) {
       this.give(PLAIN_COMMANDS.flush);
     }
   }
 
+  /**
+   * Ends the receiving connection with `<EOS>` (Rime synthesizes what it holds, sends it, and closes): a retry of it
+   * can only say its own text again. What comes next goes to the connection after it.
+   */
+  private endConnection(): void {
+    this.give(PLAIN_COMMANDS.eos);
+    this.receiving();
+  }
+
+  /** The source completed: `<EOS>` where text waits for it; done at once if no connection owes anything. */
+  private end(): void {
+    this.endOfStream = true;
+    const link = this.current.ended ? this.ahead.find((next) => !next.ended) : this.current;
+    if (link?.hasText === true) return this.give(PLAIN_COMMANDS.eos);
+    if (link !== this.current) {
+      // Connections still speaking end the speech; an empty one after them is not needed.
+      if (link !== undefined) this.ahead.splice(this.ahead.indexOf(link), 1);
+      return link?.dispose(false);
+    }
+    // Nothing is owed (all was spoken on connections that have closed): no connection just for `<EOS>`.
+    this.disposeLinks();
+    this.subscriber.complete();
+  }
+
   private give(frame: string): void {
-    this.current.push(frame);
-    if (!this.current.connecting && this.retryWait === undefined) this.connect(this.current);
+    const link = this.receiving();
+    link.push(frame);
+    if (link === this.current && !link.connecting && this.retryWait === undefined) this.connect(link);
+    this.watchDeadlines();
+  }
+
+  private watchDeadlines(): void {
     this.audioDeadline.watch();
+    this.closeDeadline.watch();
+  }
+
+  /** The current turn's first text went out now, if it had not before: its first audio is timed from here. */
+  private noteTextSent(): void {
+    const { turn, current } = this;
+    if (turn !== undefined && turn.textSentAt === undefined && turn.link === current && current.spoke) turn.textSentAt = asyncScheduler.now();
+  }
+
+  /** `to` carries on with `from`'s frames: the turn that started on `from` goes on on it. */
+  private relink(from: Link, to: Link): void {
+    if (this.turn?.link === from) this.turn.link = to;
   }
 
   private connect(link: Link): void {
@@ -392,21 +492,20 @@ class Speech {
     if (event.type === 'open') {
       link.opened(event.send);
       if (link !== this.current) return;
-      if (this.turn !== undefined && this.turn.textSentAt === undefined && link.hasText) this.turn.textSentAt = asyncScheduler.now();
-      this.audioDeadline.watch();
+      this.noteTextSent();
+      this.watchDeadlines();
       return this.report({ type: 'open', attempt: this.failures });
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
     if (link !== this.current) return;
     link.answered(event.bytes.length);
     if (this.settings.retry.resetOnSuccess && link.audioBytes > this.audioToBeat) this.failures = 0;
-    if (this.endOfStream) this.quietSinceEndOfStream = asyncScheduler.now();
     this.chunker.push(event.bytes, this.emitAudio);
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
     if (link !== this.current || this.subscriber.closed) return;
     this.prewarm();
     const { turn } = this;
-    if (turn !== undefined && turn.textSentAt !== undefined && !turn.heard) {
+    if (turn !== undefined && turn.link === link && turn.textSentAt !== undefined && !turn.heard) {
       turn.heard = true;
       this.report({ type: 'first-audio', turn: turn.index, milliseconds: asyncScheduler.now() - turn.textSentAt });
     }
@@ -417,53 +516,67 @@ class Speech {
    * its handshake never competes with the first audio.
    */
   private prewarm(): void {
-    if (!this.settings.spare || !this.spareWanted || this.endOfStream || this.spare !== undefined) return;
-    this.connect((this.spare = this.newLink()));
+    if (!this.settings.spare || !this.spareWanted || this.endOfStream || this.ahead.length > 0) return;
+    const spare = this.newLink([], true);
+    this.ahead.push(spare);
+    this.connect(spare);
   }
 
   /**
    * The server closed a connection. A clean close (1000) is taken as the server's word that what it was sent before
    * its latest audio has been spoken (Rime closes cleanly after `<EOS>` once everything is sent, and closes idle
-   * connections): after `<EOS>` it ends the speech, before it the connection was idle. Text sent after the latest
-   * audio may have raced the close: if audio was owed for it, it was lost, and it alone is retried (a failure); if the
-   * server was only holding it (waiting for a flush), it moves to the next connection.
+   * connections): after `<EOS>` the connection is done, and the next one goes on (or the speech ends), before it the
+   * connection was idle. Text sent after the latest audio may have raced the close: if audio was owed for it, it was
+   * lost, and it alone is retried (a failure); if the server was only holding it (waiting for a flush), it moves to
+   * the next connection.
    */
   private onClose(link: Link, code: number, reason: string): void {
     this.report({ type: 'close', code, reason });
     if (this.subscriber.closed) return;
-    if (link === this.spare) {
-      this.spare = undefined;
-      this.spareWanted = false;
-    }
-    if (link !== this.current) return;
+    if (link !== this.current) return this.lostAhead(link);
     const unanswered = link.unansweredFrom;
     if (code === 1000 && unanswered === undefined) {
-      if (link.endOfStreamSent) {
-        this.closeDeadline.cancel();
-        return this.subscriber.complete();
-      }
-      this.spareWanted = false;
-      this.replaceCurrent(this.spare ?? this.newLink());
-      return;
+      if (!link.endOfStreamSent) this.spareWanted = false; // closed idle
+      this.closeDeadline.cancel();
+      if (link.endOfStreamSent && this.endOfStream && !this.ahead.some((next) => next.hasText)) return this.subscriber.complete();
+      return this.advance();
     }
     if (code === 1000 && link.owedSince === undefined && unanswered !== undefined) {
       // Text the server was only holding (a `segment` mode of the caller's, waiting for a flush) when it closed idle:
       // nothing failed. It goes to the next connection, opened when more comes (a flush, text, the end).
       this.spareWanted = false;
-      this.replaceCurrent(this.newLink(link.frames.slice(unanswered)));
-      return;
+      const carried = this.newLink(link.frames.slice(unanswered), false);
+      this.relink(link, carried);
+      return this.replaceCurrent(carried);
     }
     this.fail(closedEarly(code, reason), code === 1000 ? unanswered : 0);
   }
 
   private onError(link: Link, error: unknown): void {
-    if (link === this.spare) {
-      this.spare = undefined;
-      this.spareWanted = false;
-      return;
-    }
-    if (link !== this.current) return;
+    if (link !== this.current) return this.lostAhead(link);
     this.fail(error instanceof RimeError ? error : new RimeError('connection', `the transport failed: ${String(error)}`));
+  }
+
+  /**
+   * A connection opened ahead closed or failed before its turn (idle, refused): it never sent anything, so what it
+   * holds waits on a fresh one, opened when it becomes current; an empty spare is opened again for the next turn.
+   */
+  private lostAhead(link: Link): void {
+    const at = this.ahead.indexOf(link);
+    if (at === -1) return;
+    this.spareWanted = false;
+    if (link.frames.length === 0) return void this.ahead.splice(at, 1);
+    const fresh = this.newLink(link.frames, true);
+    this.relink(link, fresh);
+    this.ahead[at] = fresh;
+  }
+
+  /** Goes on with the connection after the current one (or a new one when more comes), which sends what it holds. */
+  private advance(): void {
+    this.replaceCurrent(this.ahead.shift() ?? this.newLink([], false));
+    if (this.current.frames.length > 0 && !this.current.connecting) this.connect(this.current);
+    const next = this.ahead[0];
+    if (next !== undefined && !next.connecting && this.settings.prewarm) this.connect(next);
   }
 
   /**
@@ -481,9 +594,11 @@ class Speech {
     failed.dispose(false);
     this.chunker.reset();
     this.audioToBeat = replayFrom === 0 ? Math.max(this.audioToBeat, failed.audioBytes) : 0;
-    this.current = this.newLink(failed.frames.slice(replayFrom));
+    this.current = this.newLink(failed.frames.slice(replayFrom), false);
+    this.relink(failed, this.current);
     const replayedSegments = this.current.frames.filter((frame) => !isCommand(frame)).length;
-    this.report({ type: 'retry', attempt: this.failures, error, replayedSegments });
+    const replayedCharacters = this.current.textCharacters;
+    this.report({ type: 'retry', attempt: this.failures, error, replayedSegments, replayedCharacters });
     if (this.subscriber.closed) return; // the events observer unsubscribed or threw
     let waited = false;
     this.retryWait = defer(() => retry.delay(error, this.failures))
@@ -493,10 +608,6 @@ class Speech {
           waited = true;
           this.retryWait = undefined;
           this.connect(this.current);
-          if (this.current.hasEndOfStream) {
-            this.quietSinceEndOfStream = asyncScheduler.now();
-            this.closeDeadline.watch();
-          }
         },
         // A delay that completes without emitting means: stop retrying.
         complete: () => {
@@ -508,7 +619,8 @@ class Speech {
 
   /**
    * An interruption: the current connection is told `<CLEAR>` and closed at once, so none of its audio can be emitted
-   * afterwards; speech continues on the pre-opened spare (or a new connection).
+   * afterwards; speech continues on the one opened ahead (or a new connection). Text queued for later connections
+   * was given before the interruption: it is dropped too.
    */
   private interrupt(): void {
     this.turn = undefined; // none of its audio will come
@@ -516,9 +628,12 @@ class Speech {
     if (this.endOfStream) {
       // Everything was said: an interruption now only silences what is still arriving.
       this.current.dispose(true);
+      this.disposeLinks();
       this.closeDeadline.cancel();
       return this.subscriber.complete();
     }
+    this.ahead.splice(1).forEach((link) => link.dispose(false));
+    this.ahead[0]?.dropUnsent();
     if (!this.current.spoke) {
       // Nothing went out yet: dropping what waits to be sent is the whole interruption, and the connection stays.
       return this.current.dropUnsent();
@@ -526,16 +641,18 @@ class Speech {
     this.current.dispose(true);
     this.retryWait?.unsubscribe();
     this.retryWait = undefined;
-    this.replaceCurrent(this.spare ?? this.newLink());
+    this.advance();
     if (!this.current.connecting) this.connect(this.current);
   }
 
   /** Goes on with `link`, which carries none of the current connection's frames: no audio to beat on it. */
   private replaceCurrent(link: Link): void {
     this.current = link;
-    if (link === this.spare) this.spare = undefined;
     this.audioToBeat = 0;
     this.chunker.reset(); // a byte carried from the old connection belongs to none of the new one's samples
+    link.release();
+    this.noteTextSent();
+    this.watchDeadlines();
   }
 
   /** Tells the events observer; one that throws ends the stream with its error, as a throwing `tap` would. */
@@ -556,12 +673,16 @@ class Speech {
     return true;
   }
 
+  private disposeLinks(): void {
+    this.current.dispose(false);
+    this.ahead.splice(0).forEach((link) => link.dispose(false));
+  }
+
   dispose(): void {
     this.closeDeadline.cancel();
     this.audioDeadline.cancel();
     this.retryWait?.unsubscribe();
-    this.current.dispose(false);
-    this.spare?.dispose(false);
+    this.disposeLinks();
   }
 }
 

@@ -1,4 +1,4 @@
-import { EMPTY, NEVER, Subject, map, of, throwError } from 'rxjs';
+import { EMPTY, NEVER, Subject, asyncScheduler, from, map, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { RimeError } from '../../lib/errors';
 import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
@@ -73,18 +73,27 @@ describe('rimeTts() with a fake transport', () => {
     });
   });
 
-  it('flush sends what is held, then <FLUSH>', () => {
+  it("flush sends what is held and ends the turn's connection; the next turn waits on one opened ahead until it closed", () => {
     scheduler().run(({ cold, hot, flush }) => {
-      const fake = scripted(cold, ['o']);
+      const fake = scripted(cold, ['o----a-x', 'o-------a-x']);
       const flushes = hot('---f-----f');
-      cold('-a-----b---', { a: 'Half a sent', b: 'ence.' }).pipe(rimeTts(base(fake, { flush: flushes }))).subscribe({ error: () => {} });
+      cold('-a---b-----', { a: 'Half a sent', b: 'ence. And' }).pipe(rimeTts(defaults(fake, { flush: flushes }))).subscribe();
       flush();
       expect(fake.connections[0]?.sent).toEqual([
         { time: 3, frame: 'Half a sent' },
         { time: 3, frame: '<FLUSH>' },
-        { time: 9, frame: 'ence.' },
-        { time: 9, frame: '<FLUSH>' },
+        { time: 3, frame: '<EOS>' },
       ]);
+      // Opened at the flush (3); given the next turn at 5, it sends it once the first connection has closed (7).
+      expect(fake.connections[1]?.request).toBeDefined();
+      expect(fake.connections[1]?.sent).toEqual([
+        { time: 7, frame: 'ence.' },
+        { time: 7, frame: '<FLUSH>' },
+        { time: 9, frame: ' And' },
+        { time: 9, frame: '<FLUSH>' },
+        { time: 9, frame: '<EOS>' },
+      ]);
+      expect(fake.connections).toHaveLength(3); // the third is opened ahead at the second flush
     });
   });
 
@@ -228,7 +237,7 @@ describe('rimeTts() with a fake transport', () => {
       expect(events).toEqual([
         { type: 'open', attempt: 0 },
         { type: 'close', code: 1006, reason: '' },
-        { type: 'retry', attempt: 1, error: expect.objectContaining({ kind: 'connection', closeCode: 1006 }), replayedSegments: 1 },
+        { type: 'retry', attempt: 1, error: expect.objectContaining({ kind: 'connection', closeCode: 1006 }), replayedSegments: 1, replayedCharacters: 3 },
         { type: 'open', attempt: 1 },
         { type: 'first-audio', turn: 0, milliseconds: 17 }, // from the turn's first text, across the retry
         { type: 'close', code: 1000, reason: '' },
@@ -397,11 +406,11 @@ describe('rimeTts() edge cases found in review', () => {
 
   it('makes the server synthesize exactly its segments: <FLUSH> after a sentence closed by a quote, and before passing 1000 characters', () => {
     scheduler().run(({ cold, flush }) => {
-      const fake = scripted(cold, ['o-------ax']);
+      const fake = scripted(cold, ['o-------ax', 'o-ax']);
       const runOn = `${'word '.repeat(199)}word`;
       cold('a-b|', { a: 'He said "Stop." Then', b: ` ${runOn} ${runOn}` }).pipe(rimeTts(base(fake))).subscribe();
       flush();
-      const frames = fake.connections[0]?.frames ?? [];
+      const frames = fake.connections.flatMap((connection) => connection.frames);
       expect(frames.slice(0, 2)).toEqual(['He said "Stop."', '<FLUSH>']);
       let held = 0;
       for (const frame of frames) {
@@ -409,6 +418,8 @@ describe('rimeTts() edge cases found in review', () => {
         expect(held).toBeLessThanOrEqual(1000);
       }
       expect(frames.filter((frame) => !frame.startsWith('<')).join('')).toBe(`He said "Stop." Then ${runOn} ${runOn}`);
+      // 2,021 characters: more than one connection carries (maxReplayCharacters, 2000), so the last segment goes on a second.
+      expect(fake.connections).toHaveLength(2);
     });
   });
 
@@ -502,6 +513,84 @@ describe('rimeTts() audio deadline (audioTimeoutMs, default 5 s)', () => {
   });
 });
 
+describe('rimeTts() replays bounded to the turn', () => {
+  /** How many times each text frame was sent, over every connection. */
+  const timesSent = (fake: FakeTransport): Record<string, number> => {
+    const counts: Record<string, number> = {};
+    for (const frame of fake.connections.flatMap((connection) => connection.frames)) {
+      if (!frame.startsWith('<')) counts[frame] = (counts[frame] ?? 0) + 1;
+    }
+    return counts;
+  };
+
+  it('each flushed turn has a connection of its own: a drop in turn 3 replays turn 3 only', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const events: RimeEvent[] = [];
+      // Turn 1 on 0 (closed after its audio, 4); turn 2 on 1 (opened ahead at 1, closed at 9); turn 3 on 2, dropped.
+      const fake = scripted(cold, ['o-a-x', 'o-----a-x', 'o-----a-d', 'o', 'o-a-x']);
+      const flushes = hot('-f----f----f');
+      cold('a----b----c', { a: 'One. ', b: 'Two. ', c: 'Three. ' })
+        .pipe(rimeTts(defaults(fake, { flush: flushes, events: { next: (event) => events.push(event) } })))
+        .subscribe();
+      flush();
+      expect(timesSent(fake)).toEqual({ 'One. ': 1, 'Two. ': 1, 'Three. ': 2 });
+      expect(events.filter((event) => event.type === 'retry')).toMatchObject([{ replayedSegments: 1, replayedCharacters: 7 }]);
+    });
+  });
+
+  it("Rime's idle close racing turn 2 replays turn 2 only, never turn 1", () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      // 1 carries turn 2 and closes cleanly (as Rime's idle close does) just after its text went out, with no audio.
+      const fake = scripted(cold, ['o-a-x', 'o-----x', 'o', 'o-a-x']);
+      const flushes = hot('-f----f');
+      cold('a----b', { a: 'One. ', b: 'Two. ' }).pipe(rimeTts(defaults(fake, { flush: flushes }))).subscribe();
+      flush();
+      expect(timesSent(fake)).toEqual({ 'One. ': 1, 'Two. ': 2 });
+    });
+  });
+
+  it('a long text without flushes: a drop at sentence 150 of 200 replays at most maxReplayCharacters (2000)', () => {
+    scheduler().run(({ flush }) => {
+      const sentences = Array.from({ length: 200 }, (_, index) => `Sentence number ${index + 1} is here. `);
+      let dropped = false;
+      let mostLive = 0;
+      // A server that speaks each segment as its own bytes, closes after <EOS>, and drops the connection once, when
+      // it is given sentence 150.
+      const fake = new FakeTransport((connection) => {
+        mostLive = Math.max(mostLive, fake.connections.filter((each) => each.live).length);
+        const answer = (frame: string) => {
+          if (!connection.live) return;
+          if (frame === '<EOS>') return connection.close(1000);
+          if (frame.startsWith('<')) return;
+          if (!dropped && frame.includes('number 150 ')) {
+            dropped = true;
+            return connection.close(1006);
+          }
+          connection.audio(frame);
+        };
+        connection.open((frame) => asyncScheduler.schedule(() => answer(frame)));
+      });
+      const events: RimeEvent[] = [];
+      let heard = '';
+      from(sentences)
+        .pipe(rimeTts(defaults(fake, { events: { next: (event) => events.push(event) } })))
+        .subscribe((chunk) => (heard += text(chunk)));
+      flush();
+      const retries = events.filter((event) => event.type === 'retry');
+      expect(retries).toHaveLength(1);
+      const [retry] = retries;
+      expect(retry?.type === 'retry' && retry.replayedCharacters).toBeLessThanOrEqual(2000);
+      // Every sentence is heard, in order; what is heard twice is what the failed connection had already said.
+      const whole = sentences.join('').trim();
+      expect(heard.replace(/\s+/g, ' ').length - whole.length).toBeLessThanOrEqual(2000);
+      let from_ = 0;
+      for (const sentence of sentences) from_ = heard.indexOf(sentence.trim(), from_) + 1;
+      expect(from_).toBeGreaterThan(0);
+      expect(mostLive).toBeLessThanOrEqual(2); // the current connection and the one opened ahead
+    });
+  });
+});
+
 describe('rimeTts() connections', () => {
   it('without clear: exactly one connection, however long the audio flows (prewarm is on by default)', () => {
     scheduler().run(({ cold, flush }) => {
@@ -524,13 +613,13 @@ describe('rimeTts() connections', () => {
 
   it('with clear: a spare closed idle is opened again for the next turn', () => {
     scheduler().run(({ cold, hot, flush }) => {
-      const fake = scripted(cold, ['o-a-a-----a-a', 'o-x', 'o']);
+      const fake = scripted(cold, ['o-a-a-x', 'o-x', 'o-------a', 'o']);
       const flushes = hot('----f');
-      cold('a-----b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(defaults(fake, { clear: NEVER, flush: flushes }))).subscribe();
+      cold('a-------b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(defaults(fake, { clear: NEVER, flush: flushes }))).subscribe();
       flush();
-      // The spare opened at the first audio (2) and closed idle (4); the turn after the flush reopens it at its audio.
-      expect(fake.connections.map((connection) => connection.frames)).toEqual([['One,', '<FLUSH>', ' two,', '<FLUSH>'], [], []]);
-      expect(fake.connections).toHaveLength(3);
+      // The spare opened at the first audio (2) and closed idle (4); the flush (4) opened the next turn's connection,
+      // and that turn's spare opened at its first audio (12).
+      expect(fake.connections.map((connection) => connection.frames)).toEqual([['One,', '<FLUSH>', '<EOS>'], [], [' two,', '<FLUSH>'], []]);
     });
   });
 
@@ -591,17 +680,17 @@ describe('rimeTts() events', () => {
   it('one first-audio per turn: from the first text after a flush or an interruption to the first byte after it', () => {
     scheduler().run(({ cold, hot, flush }) => {
       const events: RimeEvent[] = [];
-      const fake = scripted(cold, ['o--a-------a--a', 'o------a']);
+      const fake = scripted(cold, ['o--a--x', 'o--a', 'o------a']);
       const flushes = hot('----f');
-      const clear = hot('------------c');
-      cold('a-----b-------c', { a: 'One, ', b: 'two, ', c: 'three, ' })
+      const clear = hot('--------------c');
+      cold('a-------b-------c', { a: 'One, ', b: 'two, ', c: 'three, ' })
         .pipe(rimeTts(base(fake, { flush: flushes, clear, events: { next: (event) => events.push(event) } })))
         .subscribe();
       flush();
       expect(events.filter((event) => event.type === 'first-audio')).toEqual([
         { type: 'first-audio', turn: 0, milliseconds: 3 },
-        { type: 'first-audio', turn: 1, milliseconds: 5 },
-        { type: 'first-audio', turn: 2, milliseconds: 5 }, // on the connection the interruption opened at 12
+        { type: 'first-audio', turn: 1, milliseconds: 3 }, // its own connection, opened when its text came (8)
+        { type: 'first-audio', turn: 2, milliseconds: 5 }, // on the connection the interruption opened at 14
       ]);
     });
   });
@@ -733,7 +822,7 @@ describe('rimeTts() clean closes and text no audio answered (found in review)', 
       flush();
       expect(fake.connections[1]?.sent).toEqual([
         { time: 6, frame: 'Held,' },
-        { time: 6, frame: '<FLUSH>' },
+        { time: 6, frame: '<EOS>' }, // the flush ends the turn
       ]);
       expect(events.filter((event) => event.type === 'retry')).toEqual([]);
     });
@@ -775,11 +864,12 @@ describe('rimeTts() spare connection edge cases (found in review)', () => {
 
   it('a refused spare is tried again for the next turn', () => {
     scheduler().run(({ cold, hot, flush }) => {
-      const fake = scripted(cold, ['o-a-----a', 'r', 'o']);
+      const fake = scripted(cold, ['o-a-x', 'r', 'o-----a', 'o']);
       const flushes = hot('---f');
       cold('a-----b', { a: 'One, ', b: 'two, ' }).pipe(rimeTts(defaults(fake, { clear: NEVER, flush: flushes }))).subscribe();
       flush();
-      expect(fake.connections).toHaveLength(3);
+      // 1 was refused (2); 2 carries the next turn (opened at the flush, 3); 3 is its spare, opened at its audio (9).
+      expect(fake.connections.map((connection) => connection.frames)).toEqual([['One,', '<FLUSH>', '<EOS>'], [], [' two,', '<FLUSH>'], []]);
     });
   });
 
