@@ -5,15 +5,53 @@ import { Observable, type Subscription } from 'rxjs';
 import { WAV_HEADER_BYTES, WAV_UNKNOWN_LENGTH, wavHeader } from './wav';
 
 /**
+ * Where a sink says whether it can take more audio: `true` when it is full, `false` when it can again. Pass the same
+ * `Subject<boolean>` to `rimeTts({ backpressure })` and to the sink, and the socket is not read while the sink is
+ * full, so a slow destination holds the audio back in the network instead of in memory.
+ */
+export interface Backpressure {
+  readonly next: (full: boolean) => void;
+}
+
+export interface SinkOptions {
+  /** Told `true` when more than `highWaterMark` bytes wait to be written, `false` once half of that is left. */
+  readonly backpressure?: Backpressure;
+  /** Bytes waiting to be written past which the sink is full (default: the destination's own, or 64 KiB). */
+  readonly highWaterMark?: number;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+/** Tells `backpressure` each change between full and not full, never the same twice. */
+function pressureGauge(backpressure: Backpressure | undefined): { full(now: boolean): void } {
+  let full = false;
+  return {
+    full(now) {
+      if (now === full) return;
+      full = now;
+      backpressure?.next(now);
+    },
+  };
+}
+
+/**
  * Writes every chunk of `audio` in order with `write`, one write at a time. On completion or a source error, the
  * writes already queued finish first (nothing that arrived is lost); a failed write, or `abandon` rejecting,
- * unsubscribes from `audio` at once. Resolves when everything is written.
+ * unsubscribes from `audio` at once. Resolves when everything is written. While more than `highWaterMark` bytes wait,
+ * `backpressure` is told the sink is full.
  */
-function writeEach(audio: Observable<Uint8Array>, write: (chunk: Uint8Array) => Promise<void> | void, abandon?: Promise<never>): Promise<void> {
+function writeEach(
+  audio: Observable<Uint8Array>,
+  write: (chunk: Uint8Array) => Promise<void> | void,
+  options: SinkOptions & { readonly highWaterMark: number },
+  abandon?: Promise<never>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let queue: Promise<void> = Promise.resolve();
     let subscription: Subscription | undefined;
     let failed = false;
+    let waiting = 0;
+    const gauge = pressureGauge(options.backpressure);
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
@@ -23,7 +61,14 @@ function writeEach(audio: Observable<Uint8Array>, write: (chunk: Uint8Array) => 
     abandon?.catch(fail);
     subscription = audio.subscribe({
       next: (chunk) => {
-        queue = queue.then(() => (failed ? undefined : write(chunk)));
+        waiting += chunk.length;
+        if (waiting > options.highWaterMark) gauge.full(true);
+        queue = queue
+          .then(() => (failed ? undefined : write(chunk)))
+          .then(() => {
+            waiting -= chunk.length;
+            if (waiting <= options.highWaterMark / 2) gauge.full(false);
+          });
         queue.catch(fail);
       },
       error: (error: unknown) => void queue.then(() => fail(error), fail),
@@ -34,12 +79,24 @@ function writeEach(audio: Observable<Uint8Array>, write: (chunk: Uint8Array) => 
 }
 
 /**
- * Writes every chunk of `audio` to a Node `Writable`, waiting for `drain` when it pushes back, so a slow destination
- * slows the pipeline instead of filling memory. Resolves with the bytes written when `audio` completes (the writable
- * is ended unless `end: false`); rejects with `audio`'s error, or when the destination fails or closes first (an
- * HTTP client that went away), and then stops listening to `audio` so no more speech is made for nobody.
+ * Writes every chunk of `audio` to a Node `Writable`, one at a time, waiting for `drain` when it pushes back.
+ * Resolves with the bytes written when `audio` completes (the writable is ended unless `end: false`); rejects with
+ * `audio`'s error, or when the destination fails or closes first (an HTTP client that went away), and then stops
+ * listening to `audio` so no more speech is made for nobody.
+ *
+ * Audio arrives at the pace Rime makes it, faster than a player or a slow client takes it: what the destination has
+ * not taken waits in memory, unless `backpressure` is given (the same `Subject<boolean>` as `rimeTts`'s), which
+ * stops reading the socket while more than `highWaterMark` bytes (default: the writable's own) wait.
+ *
+ * @example
+ * const backpressure = new Subject<boolean>();
+ * await writeAudio(text$.pipe(rimeTts({ speaker: 'cove', backpressure })), response, { backpressure });
  */
-export async function writeAudio(audio: Observable<Uint8Array>, writable: Writable, options: { end?: boolean } = {}): Promise<number> {
+export async function writeAudio(
+  audio: Observable<Uint8Array>,
+  writable: Writable,
+  options: SinkOptions & { readonly end?: boolean } = {},
+): Promise<number> {
   if (writable.destroyed) throw new Error('the destination is already closed');
   let bytes = 0;
   let stopWatching = (): void => {};
@@ -55,6 +112,7 @@ export async function writeAudio(audio: Observable<Uint8Array>, writable: Writab
         bytes += chunk.length;
         if (!writable.write(chunk)) return once(writable, 'drain').then(() => undefined);
       },
+      { ...options, highWaterMark: options.highWaterMark ?? writable.writableHighWaterMark },
       abandon,
     );
   } finally {
@@ -67,7 +125,7 @@ export async function writeAudio(audio: Observable<Uint8Array>, writable: Writab
   return bytes;
 }
 
-export interface AudioFileOptions {
+export interface AudioFileOptions extends SinkOptions {
   /** Write a WAV header for this pcm stream (16-bit mono at `samplingRate`), patched with the real length at the end. */
   readonly wav?: { readonly samplingRate: number };
 }
@@ -75,7 +133,8 @@ export interface AudioFileOptions {
 /**
  * Writes `audio` to the file at `path`. With `wav`, a header goes first and is patched with the length actually
  * written when the stream ends, errors, or is unsubscribed, so the file always plays. Resolves with the audio bytes
- * written; on a source error, everything that arrived is written before the error is passed on.
+ * written; on a source error, everything that arrived is written before the error is passed on. With
+ * `backpressure`, the socket is not read while more than `highWaterMark` (64 KiB) bytes wait for the disk.
  */
 export async function writeAudioFile(audio: Observable<Uint8Array>, path: string, options: AudioFileOptions = {}): Promise<number> {
   const file = await open(path, 'w');
@@ -83,10 +142,14 @@ export async function writeAudioFile(audio: Observable<Uint8Array>, path: string
   let bytes = 0;
   try {
     if (options.wav !== undefined) await file.write(wavHeader(options.wav.samplingRate, 0), 0, WAV_HEADER_BYTES, 0);
-    await writeEach(audio, async (chunk) => {
-      await file.write(chunk, 0, chunk.length, headerBytes + bytes);
-      bytes += chunk.length;
-    });
+    await writeEach(
+      audio,
+      async (chunk) => {
+        await file.write(chunk, 0, chunk.length, headerBytes + bytes);
+        bytes += chunk.length;
+      },
+      { ...options, highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK },
+    );
     return bytes;
   } finally {
     if (options.wav !== undefined) await file.write(wavHeader(options.wav.samplingRate, bytes), 0, WAV_HEADER_BYTES, 0);
@@ -101,14 +164,20 @@ export function streamingWavHeader(samplingRate: number): Uint8Array {
 
 /**
  * A Node `Readable` of `audio`; the subscription starts on the first read and ends when the stream is destroyed.
- * Audio arrives at the pace Rime synthesizes it, so chunks the reader has not taken yet are buffered, not refused.
+ * Audio arrives at the pace Rime synthesizes it, so chunks the reader has not taken yet are buffered, not refused;
+ * with `backpressure`, the socket is not read while the buffer is past `highWaterMark` (the Readable's, 64 KiB).
  */
-export function toNodeReadable(audio: Observable<Uint8Array>): Readable {
+export function toNodeReadable(audio: Observable<Uint8Array>, options: SinkOptions = {}): Readable {
   let subscription: Subscription | undefined;
+  const gauge = pressureGauge(options.backpressure);
   return new Readable({
+    highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
     read() {
+      gauge.full(false);
       subscription ??= audio.subscribe({
-        next: (chunk) => void this.push(chunk),
+        next: (chunk) => {
+          if (!this.push(chunk)) gauge.full(true);
+        },
         error: (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
         complete: () => void this.push(null),
       });
@@ -120,21 +189,34 @@ export function toNodeReadable(audio: Observable<Uint8Array>): Readable {
   });
 }
 
-/** A web `ReadableStream` of `audio`; cancelling the stream unsubscribes. */
-export function toReadableStream(audio: Observable<Uint8Array>): ReadableStream<Uint8Array> {
+/**
+ * A web `ReadableStream` of `audio`; cancelling the stream unsubscribes. With `backpressure`, the socket is not read
+ * while the stream's queue is past `highWaterMark` bytes (64 KiB).
+ */
+export function toReadableStream(audio: Observable<Uint8Array>, options: SinkOptions = {}): ReadableStream<Uint8Array> {
   let subscription: Subscription | undefined;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      subscription = audio.subscribe({
-        next: (chunk) => controller.enqueue(chunk),
-        error: (error: unknown) => controller.error(error),
-        complete: () => controller.close(),
-      });
+  const gauge = pressureGauge(options.backpressure);
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        subscription = audio.subscribe({
+          next: (chunk) => {
+            controller.enqueue(chunk);
+            if ((controller.desiredSize ?? 1) <= 0) gauge.full(true);
+          },
+          error: (error: unknown) => controller.error(error),
+          complete: () => controller.close(),
+        });
+      },
+      pull() {
+        gauge.full(false);
+      },
+      cancel() {
+        subscription?.unsubscribe();
+      },
     },
-    cancel() {
-      subscription?.unsubscribe();
-    },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK }),
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/Either';
-import { type Observable, ReplaySubject, concat, defer, of, takeUntil, tap } from 'rxjs';
+import { type Observable, ReplaySubject, Subject, concat, defer, of, takeUntil, tap } from 'rxjs';
 import { Mp3Duration } from '../audio/mp3Frames';
 import { streamingWavHeader, textFromReadable, writeAudio, writeAudioFile } from '../audio/sinks';
 import { numberFromText } from '../codecs';
@@ -197,8 +197,10 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     let written = 0;
     const progress = io.errIsTTY === true && values.quiet !== true;
     let wasInterrupted = false;
+    // The sink says when it is full and the socket stops being read: a slow pipe never fills memory.
+    const backpressure = new Subject<boolean>();
     const audio: Observable<Uint8Array> = text.pipe(
-      rimeTts({ ...options, url, apiKey: apiKey ?? 'local', ...(values.retries === undefined ? {} : { retry: numberFromText(values.retries) as RetryConfig /* validated by rimeTts */ }) }),
+      rimeTts({ ...options, url, apiKey: apiKey ?? 'local', backpressure, ...(values.retries === undefined ? {} : { retry: numberFromText(values.retries) as RetryConfig /* validated by rimeTts */ }) }),
       takeUntil(interrupted.pipe(tap(() => (wasInterrupted = true)))),
       tap((chunk) => {
         firstAudioMs ??= Date.now() - started;
@@ -212,9 +214,9 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     );
     if (values.output === '-') {
       const withHeader = format === 'wav' ? concat(of(streamingWavHeader(options.samplingRate)), audio) : audio;
-      await writeAudio(withHeader, io.out, { end: false });
+      await writeAudio(withHeader, io.out, { end: false, backpressure });
     } else {
-      await writeAudioFile(audio, values.output, format === 'wav' ? { wav: { samplingRate: options.samplingRate } } : {});
+      await writeAudioFile(audio, values.output, { backpressure, ...(format === 'wav' ? { wav: { samplingRate: options.samplingRate } } : {}) });
     }
     if (progressShown) io.err.write('\n');
     progressShown = false;

@@ -15,6 +15,10 @@ export class FakeConnection {
   closedByClientAt: number | undefined;
   /** Whether the test (as the server) has closed or failed the connection. */
   endedByServer = false;
+  /** Whether the client has paused reading: audio sent meanwhile waits, as TCP would hold it, until it resumes. */
+  paused = false;
+  private readonly unread: Uint8Array[] = [];
+  private unreadClose: { readonly code: number; readonly reason: string } | undefined;
 
   constructor(
     readonly index: number,
@@ -36,6 +40,14 @@ export class FakeConnection {
         this.sent.push({ time: asyncScheduler.now(), frame });
         onFrame?.(frame);
       },
+      pause: () => {
+        this.paused = true;
+      },
+      resume: () => {
+        this.paused = false;
+        while (!this.paused && this.unread.length > 0) this.deliver(this.unread.shift() ?? new Uint8Array());
+        if (!this.paused && this.unreadClose !== undefined) this.closeNow(this.unreadClose.code, this.unreadClose.reason);
+      },
     });
   }
 
@@ -46,12 +58,29 @@ export class FakeConnection {
 
   /** Sends audio bytes to the client (a string is sent as its UTF-8 bytes, handy in marble tests). */
   audio(bytes: Uint8Array | string): void {
-    this.subscriber.next({ type: 'audio', bytes: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes });
+    const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+    if (this.paused || this.unread.length > 0) this.unread.push(data);
+    else this.deliver(data);
   }
 
-  /** Closes the connection from the server side. */
+  /** Audio sent while the client was not reading, waiting for it to resume. */
+  get unreadBytes(): number {
+    return this.unread.reduce((sum, data) => sum + data.length, 0);
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    this.subscriber.next({ type: 'audio', bytes });
+  }
+
+  /** Closes the connection from the server side (a client that is not reading hears it once it resumes). */
   close(code = 1000, reason = ''): void {
     this.endedByServer = true;
+    if (this.paused || this.unread.length > 0) this.unreadClose = { code, reason };
+    else this.closeNow(code, reason);
+  }
+
+  private closeNow(code: number, reason: string): void {
+    this.unreadClose = undefined;
     this.subscriber.next({ type: 'close', code, reason });
     this.subscriber.complete();
   }

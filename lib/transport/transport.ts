@@ -10,9 +10,16 @@ export interface ConnectRequest {
 /**
  * What happens on a connection, in order: `open` once, then audio, then `close` once (the observable completes).
  * Audio bytes are handed over: the transport never writes to them again, so they can be passed on without a copy.
+ * `pause` stops reading from the socket (no audio events until `resume`; the server is held back by TCP flow
+ * control): a transport that cannot pause leaves them out, and a slow consumer's backpressure then bounds nothing.
  */
 export type TransportEvent =
-  | { readonly type: 'open'; readonly send: (frame: string) => void }
+  | {
+      readonly type: 'open';
+      readonly send: (frame: string) => void;
+      readonly pause?: () => void;
+      readonly resume?: () => void;
+    }
   | { readonly type: 'audio'; readonly bytes: Uint8Array }
   | { readonly type: 'close'; readonly code: number; readonly reason: string };
 

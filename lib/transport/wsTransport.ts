@@ -90,7 +90,7 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
     });
     socket.on('open', () => {
       opened = true;
-      subscriber.next({ type: 'open', send: (frame) => socket.send(frame) });
+      subscriber.next({ type: 'open', send: (frame) => socket.send(frame), pause: () => socket.pause(), resume: () => socket.resume() });
     });
     socket.on('message', (data: Buffer, isBinary) => {
       // A view, not a copy: ws gives every message its own bytes (fresh reads or concatenations), never rewritten.

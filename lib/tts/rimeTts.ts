@@ -13,7 +13,7 @@ import {
   take,
   throwError,
 } from 'rxjs';
-import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
+import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, isRecord, showValue, withDefault } from '../codecs';
 import { Deadline } from '../deadline';
 import { RimeError } from '../errors';
 import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
@@ -55,6 +55,12 @@ export interface RimeTtsConfig extends RimeOptionsInput {
   readonly flush?: ObservableInput<unknown>;
   /** Each emission interrupts: unsent text is dropped and no audio of earlier text is emitted afterwards. */
   readonly clear?: ObservableInput<unknown>;
+  /**
+   * `true` while downstream cannot take more audio, `false` when it can again: the socket is not read meanwhile, so
+   * the audio waits in the network instead of in memory. The library's sinks (`writeAudio`, `writeAudioFile`,
+   * `toNodeReadable`, `toReadableStream`) report it when given the same `Subject<boolean>` as `backpressure`.
+   */
+  readonly backpressure?: ObservableInput<boolean>;
   /** Retries inside the operator (the text source cannot be replayed): a count or `{ count, delay, resetOnSuccess }`. */
   readonly retry?: RetryConfig;
   /**
@@ -115,7 +121,7 @@ const MISSING_KEY =
 /** Decodes the config; every problem at once, never echoing the key. */
 function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings> {
   if (!isRecord(config)) return E.left(RimeError.invalidOptions(['rimeTts needs a config object, like rimeTts({ speaker: "cove" })']));
-  const { flush: _flush, clear, events, transport, ...plain } = config;
+  const { flush: _flush, clear, backpressure: _backpressure, events, transport, ...plain } = config;
   const environmentKey = process.env['RIME_API_KEY']?.trim();
   const apiKey = plain.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
   const decoded = decodePlainSettings(plain, apiKey);
@@ -130,7 +136,7 @@ function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings>
 }
 
 /** The config's plain data (connection and operator options), as written. */
-type PlainConfig = Omit<RimeTtsConfig, 'flush' | 'clear' | 'events' | 'transport'>;
+type PlainConfig = Omit<RimeTtsConfig, 'flush' | 'clear' | 'backpressure' | 'events' | 'transport'>;
 
 /** What the plain data decodes to, the key aside. */
 type PlainSettings = Omit<TtsSettings, 'apiKey' | 'spare' | 'transport' | 'events'>;
@@ -181,6 +187,8 @@ class Link {
   readonly frames: string[] = [];
   private sentCount = 0;
   private send: ((frame: string) => void) | undefined;
+  private flow: { readonly pause?: () => void; readonly resume?: () => void } = {};
+  private reading = true;
   private subscription: Subscription | undefined;
   /** Whether any text went out on the socket (frames waiting to be sent do not count). */
   spoke = false;
@@ -234,9 +242,20 @@ class Link {
     this.subscription = settings.transport(request).subscribe({ next: onEvent, error: onError });
   }
 
-  opened(send: (frame: string) => void): void {
-    this.send = send;
+  opened(event: Extract<TransportEvent, { type: 'open' }>): void {
+    this.send = event.send;
+    this.flow = event;
+    if (!this.reading) event.pause?.();
     this.transmitWaiting();
+  }
+
+  /** Reads the socket or stops reading it (a slow consumer downstream); applied on open too. */
+  read(reading: boolean): void {
+    if (reading === this.reading) return;
+    this.reading = reading;
+    if (this.send === undefined) return;
+    if (reading) this.flow.resume?.();
+    else this.flow.pause?.();
   }
 
   /** Becomes the current connection: sends what it holds. */
@@ -345,6 +364,9 @@ class Speech {
   private readonly chunker: AudioChunker;
   /** The backoff before a retry, while one is pending. */
   private retryWait: Subscription | undefined;
+  /** Whether the sockets are read (downstream takes audio), and since when. */
+  private reading = true;
+  private readingSince = 0;
   private readonly closeDeadline: Deadline;
   private readonly audioDeadline: Deadline;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
@@ -357,21 +379,38 @@ class Speech {
     this.chunker = new AudioChunker(settings.options.audioFormat);
     this.current = this.newLink([], false);
     const { eosTimeoutMs, audioTimeoutMs } = settings;
-    const noRetryPending = () => this.retryWait === undefined;
+    // Nothing is awaited while a retry is pending or the socket is not read (the server's audio waits for us then).
+    const waitedSince = (since: number | undefined) =>
+      since === undefined || !this.reading || this.retryWait !== undefined ? undefined : Math.max(since, this.readingSince);
     this.closeDeadline = new Deadline(
       eosTimeoutMs,
-      () => (noRetryPending() ? this.current.quietSince : undefined),
+      () => waitedSince(this.current.quietSince),
       () => this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`)),
     );
     this.audioDeadline = new Deadline(
       audioTimeoutMs,
-      () => (noRetryPending() ? this.current.owedSince : undefined),
+      () => waitedSince(this.current.owedSince),
       () => this.fail(new RimeError('timeout', `no audio from Rime within ${audioTimeoutMs} ms of the text sent`)),
     );
   }
 
   private newLink(frames: readonly string[], queued: boolean): Link {
-    return new Link(this.settings.options.segment === 'immediate', frames, queued);
+    const link = new Link(this.settings.options.segment === 'immediate', frames, queued);
+    link.read(this.reading);
+    return link;
+  }
+
+  /**
+   * Stops reading the sockets while downstream cannot take more audio (`reading` false), and reads again when it
+   * can: the server's audio then waits in the network, not in memory. The audio and `<EOS>` deadlines do not run
+   * meanwhile, and start again when reading does.
+   */
+  read(reading: boolean): void {
+    if (reading === this.reading) return;
+    this.reading = reading;
+    if (reading) this.readingSince = asyncScheduler.now();
+    [this.current, ...this.ahead].forEach((link) => link.read(reading));
+    if (reading) this.watchDeadlines();
   }
 
   start(): void {
@@ -490,7 +529,7 @@ class Speech {
 
   private onEvent(link: Link, event: TransportEvent): void {
     if (event.type === 'open') {
-      link.opened(event.send);
+      link.opened(event);
       if (link !== this.current) return;
       this.noteTextSent();
       this.watchDeadlines();
@@ -717,7 +756,7 @@ export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Ar
     defer(() => {
       const settings = settingsNow();
       if (E.isLeft(settings)) return throwError(() => settings.left);
-      const { flush, clear } = config;
+      const { flush, clear, backpressure } = config;
       const { pauseBetweenBrackets } = settings.right.options;
       return new Observable<Uint8Array>((subscriber) => {
         const speech = new Speech(subscriber, settings.right);
@@ -730,6 +769,17 @@ export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Ar
             from(clear).subscribe({
               next: () => {
                 if (!speech.clearAfterEnd()) clears.next();
+              },
+              error: (error: unknown) => subscriber.error(error),
+            }),
+          );
+        }
+        if (backpressure !== undefined) {
+          subscriptions.add(
+            from(backpressure).subscribe({
+              next: (full) => {
+                if (typeof full === 'boolean') return speech.read(!full);
+                subscriber.error(RimeError.invalidOptions([`backpressure must emit booleans (true: downstream is full), got ${showValue(full)}`]));
               },
               error: (error: unknown) => subscriber.error(error),
             }),

@@ -118,3 +118,64 @@ describe('streams', () => {
     await expect(reading).rejects.toThrow('the text stream closed before it ended');
   });
 });
+
+describe('backpressure from the sinks', () => {
+  it('writeAudio: full past highWaterMark bytes waiting, not full once half is left; every byte written in order', async () => {
+    const signals: boolean[] = [];
+    const received: number[] = [];
+    const slow = new Writable({
+      highWaterMark: 4,
+      write(data: Buffer, _encoding, done) {
+        received.push(...data);
+        setTimeout(done, 1);
+      },
+    });
+    const chunks = Array.from({ length: 20 }, (_, index) => Uint8Array.of(index, index));
+    await writeAudio(of(...chunks), slow, { backpressure: { next: (full) => signals.push(full) } });
+    expect(received).toEqual(chunks.flatMap((chunk) => [...chunk]));
+    expect(signals[0]).toBe(true);
+    expect(signals.at(-1)).toBe(false);
+    expect(signals.every((full, index) => index === 0 || full !== signals[index - 1])).toBe(true); // changes only
+  });
+
+  it('writeAudioFile: the same, against the disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rime-rx-sinks-'));
+    try {
+      const signals: boolean[] = [];
+      const chunks = Array.from({ length: 10 }, () => chunk(1000));
+      await writeAudioFile(of(...chunks), join(dir, 'p.pcm'), { highWaterMark: 2500, backpressure: { next: (full) => signals.push(full) } });
+      expect(signals).toEqual([true, false]);
+      expect(readFileSync(join(dir, 'p.pcm')).length).toBe(10_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('toNodeReadable: full when the readable buffer passes its highWaterMark, not full when it is read', async () => {
+    const signals: boolean[] = [];
+    const audio = new Subject<Uint8Array>();
+    const readable = toNodeReadable(audio, { highWaterMark: 4, backpressure: { next: (full) => signals.push(full) } });
+    readable.read(0); // the first read subscribes
+    audio.next(chunk(3));
+    audio.next(chunk(3));
+    expect(signals).toEqual([true]);
+    readable.read();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(signals).toEqual([true, false]);
+    readable.destroy();
+  });
+
+  it('toReadableStream: full when the queue passes highWaterMark bytes, not full when the reader pulls', async () => {
+    const signals: boolean[] = [];
+    const audio = new Subject<Uint8Array>();
+    const stream = toReadableStream(audio, { highWaterMark: 4, backpressure: { next: (full) => signals.push(full) } });
+    audio.next(chunk(3));
+    audio.next(chunk(3));
+    expect(signals).toEqual([true]);
+    const reader = stream.getReader();
+    await reader.read();
+    await reader.read();
+    expect(signals).toEqual([true, false]);
+    await reader.cancel();
+  });
+});

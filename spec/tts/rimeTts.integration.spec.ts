@@ -1,4 +1,6 @@
-import { Subject, delay, filter, firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
+import { Writable } from 'node:stream';
+import { Subject, delay, filter, firstValueFrom, from, lastValueFrom, tap, toArray } from 'rxjs';
+import { writeAudio } from '../../lib/audio/sinks';
 import { RimeError } from '../../lib/errors';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import type { Fault } from '../../lib/server/faults';
@@ -224,6 +226,50 @@ describe('rimeTts() against the local server', () => {
       await paced.close();
     }
   });
+});
+
+describe('rimeTts() into a slow sink', () => {
+  let server: RimeServer;
+  beforeAll(async () => {
+    server = await createRimeServer({ log: () => {} });
+  });
+  afterAll(() => server.close());
+
+  /** Speaks a long text into a destination that takes a chunk every 2 ms; the most audio that waited for it. */
+  async function backlog(wired: boolean): Promise<{ readonly most: number; readonly total: number; readonly text: string }> {
+    const text = Array.from({ length: 12 }, (_, index) => `Sentence ${index} of the long text goes on for a while.`).join(' ');
+    let emitted = 0;
+    let taken = 0;
+    let most = 0;
+    const heard: Buffer[] = [];
+    const slow = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        taken += chunk.length;
+        heard.push(chunk);
+        setTimeout(done, 2);
+      },
+    });
+    const backpressure = new Subject<boolean>();
+    const audio = from([text]).pipe(
+      rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, ...(wired ? { backpressure } : {}) }),
+      tap((chunk) => {
+        emitted += chunk.length;
+        most = Math.max(most, emitted - taken);
+      }),
+    );
+    await writeAudio(audio, slow, wired ? { backpressure } : {});
+    return { most, total: emitted, text: decodeTestSpeech(Buffer.concat(heard)).text };
+  }
+
+  it('with backpressure the audio waiting in memory stays bounded, and every word arrives', async () => {
+    const unbounded = await backlog(false);
+    const bounded = await backlog(true);
+    process.stdout.write(`slow sink: ${bounded.total} bytes; most waiting ${bounded.most} with backpressure, ${unbounded.most} without\n`);
+    expect(bounded.text).toBe(unbounded.text);
+    expect(bounded.total).toBe(unbounded.total);
+    expect(bounded.most).toBeLessThan(256 * 1024);
+    expect(unbounded.most).toBeGreaterThan(bounded.total / 2);
+  }, 60_000);
 });
 
 describe.each(['punctuation', 'whitespace'] as const)('rimeTts() by default, against a server whose bySentence buffering fires at %s', (sentenceBuffering) => {

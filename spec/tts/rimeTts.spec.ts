@@ -513,6 +513,47 @@ describe('rimeTts() audio deadline (audioTimeoutMs, default 5 s)', () => {
   });
 });
 
+describe('rimeTts() backpressure', () => {
+  it('true stops reading the socket and false reads it again: the audio sent meanwhile arrives then, in order', () => {
+    scheduler().run(({ cold, hot, expectObservable, flush }) => {
+      const fake = scripted(cold, ['o-a--b-a----x']);
+      const backpressure = hot('---t----f', { t: true, f: false });
+      const audio = cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(fake, { backpressure })), map(text));
+      expectObservable(audio).toBe('--a-----(ba)|', { a: 'aa', b: 'bb' });
+      flush();
+      expect(fake.connections[0]?.paused).toBe(false);
+    });
+  });
+
+  it('no deadline runs while the socket is not read: a long pause is not a stall, and the wait starts again on resume', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const fake = scripted(cold, ['o']); // answers nothing, ever
+      const backpressure = hot('-t 9999ms f', { t: true, f: false });
+      const audio = cold('a', { a: 'Hi.' }).pipe(rimeTts(base(fake, { backpressure, retry: 0 })), map(text));
+      // Paused from 1 to 10001: the audio deadline (5 s) counts from the resume.
+      expectObservable(audio).toBe('15001ms #', undefined, new RimeError('timeout', 'no audio from Rime within 5000 ms of the text sent'));
+    });
+  });
+
+  it('a connection opened while downstream is full starts paused (the one a retry opens)', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const fake = scripted(cold, ['o-d', 'o']);
+      const backpressure = hot('---t', { t: true });
+      cold('a', { a: 'Hi.' }).pipe(rimeTts(base(fake, { backpressure }))).subscribe();
+      flush();
+      expect(fake.connections.map((connection) => connection.paused)).toEqual([false, true]);
+    });
+  });
+
+  it('a value that is not a boolean is an invalid-options error', () => {
+    const errors: RimeError[] = [];
+    of('Hi.')
+      .pipe(rimeTts(base(new FakeTransport(), { backpressure: of('full' as unknown as boolean) })))
+      .subscribe({ error: (error: RimeError) => errors.push(error) });
+    expect(errors[0]?.issues).toEqual(['backpressure must emit booleans (true: downstream is full), got "full"']);
+  });
+});
+
 describe('rimeTts() replays bounded to the turn', () => {
   /** How many times each text frame was sent, over every connection. */
   const timesSent = (fake: FakeTransport): Record<string, number> => {
