@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BenchOptions, type Section, machine } from './harness';
+import { benchBackpressure } from './backpressure';
 import { benchConnections } from './connections';
 import { benchEndToEnd } from './endToEnd';
 import { benchFrames } from './frames';
@@ -18,6 +19,7 @@ const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [
   benchFrames,
   benchEndToEnd,
   benchConnections,
+  benchBackpressure,
   benchScale,
 ];
 
