@@ -14,7 +14,7 @@ function node(script: string): string {
 }
 
 describe('the package', () => {
-  it('has been built (npm ci runs prepare)', () => {
+  it('has been built (npm test builds it first, through pretest)', () => {
     expect(existsSync(join(root, 'dist', 'index.js'))).toBe(true);
   });
 

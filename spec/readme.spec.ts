@@ -1,5 +1,6 @@
 import { execSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { framesOf } from '../lib/audio/mp3Frames';
 
@@ -16,15 +17,20 @@ function command(label: string): string {
 describe("README's two commands", () => {
   it('the main job speaks its sentence into a playable mp3, with no key and no network', () => {
     const speak = command('Speak a sentence into a file');
-    const output = /-o (\S+)/.exec(speak)?.[1] ?? '';
+    // Written in a folder of its own: the test never touches a hello.mp3 the reader made with the same command.
+    const folder = mkdtempSync(join(tmpdir(), 'rime-rx-readme-'));
+    const output = join(folder, /-o (\S+)/.exec(speak)?.[1] ?? 'missing-output');
+    const readersOwn = join(root, /-o (\S+)/.exec(speak)?.[1] ?? 'missing-output');
+    const readersBefore = existsSync(readersOwn) ? readFileSync(readersOwn) : undefined;
     const env = { ...process.env };
     delete env['RIME_API_KEY'];
     try {
-      execSync(speak, { cwd: root, env, stdio: 'pipe', timeout: 60_000 });
-      const frames = framesOf(readFileSync(join(root, output)));
+      execSync(speak.replace(/-o \S+/, `-o ${JSON.stringify(output)}`), { cwd: root, env, stdio: 'pipe', timeout: 60_000 });
+      const frames = framesOf(readFileSync(output));
       expect(frames.reduce((total, frame) => total + frame.samples, 0) / (frames[0]?.samplingRate ?? 1)).toBeGreaterThan(1.5);
+      expect(existsSync(readersOwn) ? readFileSync(readersOwn) : undefined).toEqual(readersBefore);
     } finally {
-      if (existsSync(join(root, output))) rmSync(join(root, output));
+      rmSync(folder, { recursive: true, force: true });
     }
   }, 60_000);
 

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
 import { RimeError } from '../errors';
 import { ApiKey, decodeRimeQuery } from '../options';
+import * as mp3 from './encode/mp3';
 import { CLOSE, type ConnectionSettings, PlainConnection } from './connection';
 import type { ServerEvent } from './events';
 import { Fault, FaultQueue } from './faults';
@@ -171,6 +172,11 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
     if (unauthorized !== undefined) return answer(401, unauthorized);
     const query = decodeRimeQuery(url.searchParams);
     if (E.isLeft(query)) return answer(400, (query.left.issues ?? [query.left.message]).join('; '));
+    if (query.right.audioFormat === 'mp3' && !mp3.mp3Available()) {
+      // Not Rime's answer (Rime always has mp3) but this server's: a piece of it is not installed.
+      log(`rime-rx server: refused an mp3 connection: ${mp3.MP3_MISSING}`);
+      return answer(501, `${mp3.MP3_MISSING} (or ask for audioFormat pcm or mulaw)`);
+    }
     if (connections.size >= options.maxConnections) return answer(429, 'Currently at websocket limit');
     const fault = faults.takeConnectionFault();
     wss.handleUpgrade(request, socket, head, (websocket) => {

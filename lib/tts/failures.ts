@@ -1,5 +1,7 @@
 import { RimeError, type RimeErrorKind } from '../errors';
 
+const NOT_IMPLEMENTED = 501;
+
 /** The kind of failure an HTTP status stands for, as Rime uses them on the upgrade and in close reasons. */
 function kindOfStatus(status: number): RimeErrorKind {
   if (status === 400) return 'invalid-options';
@@ -10,7 +12,8 @@ function kindOfStatus(status: number): RimeErrorKind {
 }
 
 /**
- * A refused upgrade. Retried: 429 (with a longer backoff) and 5xx. Never retried: 400, 401, 403 and other 4xx.
+ * A refused upgrade. Retried: 429 (with a longer backoff) and 5xx but 501. Never retried: 400, 401, 403, other 4xx,
+ * and 501 Not Implemented (the local server without an optional piece: asking again cannot help).
  * `body` is Rime's plain-text reason (`invalid api key`, `Currently at websocket limit`).
  */
 export function upgradeRefused(status: number, body: string): RimeError {
@@ -19,7 +22,7 @@ export function upgradeRefused(status: number, body: string): RimeError {
   return new RimeError(kind, `Rime refused the connection: ${status}${reason === '' ? '' : ` ${reason}`}`, {
     status,
     reason,
-    retryable: kind === 'rate-limited' || kind === 'server',
+    retryable: kind === 'rate-limited' || (kind === 'server' && status !== NOT_IMPLEMENTED),
   });
 }
 

@@ -4,6 +4,7 @@ import { type RimeServer, createRimeServer } from '../../lib/server/createRimeSe
 import type { ServerEvent } from '../../lib/server/events';
 import { decodeTestSpeech, testVoiceBlockLength } from '../../lib/testing/testVoiceCodec';
 import { sampleOfMulaw } from '../../lib/server/encode';
+import * as mp3 from '../../lib/server/encode/mp3';
 import { open, refusal, speak } from '../support/wsClient';
 
 const pcm = { speaker: 'cove', audioFormat: 'pcm' } as const;
@@ -55,6 +56,23 @@ describe('createRimeServer()', () => {
       [{ speaker: 'cove', apiKey: 'k' }, 'apiKey is not a Rime query parameter'],
     ])('400 %j -> %s', async (query, body) => {
       await expect(refusal(server.url, query)).resolves.toEqual({ status: 400, body });
+    });
+
+    it('without the optional mp3 encoder: 501 saying what to install, and a log line; pcm still served', async () => {
+      const lines: string[] = [];
+      const missing = jest.spyOn(mp3, 'mp3Available').mockReturnValue(false);
+      const bare = await createRimeServer({ log: (line) => lines.push(line) });
+      try {
+        await expect(refusal(bare.url, { speaker: 'cove', audioFormat: 'mp3' })).resolves.toEqual({
+          status: 501,
+          body: 'mp3 needs the optional package @breezystack/lamejs: npm install @breezystack/lamejs (or ask for audioFormat pcm or mulaw)',
+        });
+        expect(lines).toContain('rime-rx server: refused an mp3 connection: mp3 needs the optional package @breezystack/lamejs: npm install @breezystack/lamejs');
+        await expect(speak(await open(bare.url, pcm), ['Hi.'])).resolves.toEqual({ code: 1000, reason: '' });
+      } finally {
+        missing.mockRestore();
+        await bare.close();
+      }
     });
 
     it('404 for another path, 426 for plain HTTP', async () => {

@@ -10,6 +10,7 @@ describe('error mapping', () => {
     [404, 'Not Found', 'protocol', false],
     [429, 'Currently at websocket limit', 'rate-limited', true],
     [500, 'Internal Server Error', 'server', true],
+    [501, 'mp3 needs the optional package @breezystack/lamejs', 'server', false],
     [502, 'Bad Gateway', 'server', true],
     [503, 'Service Unavailable', 'server', true],
   ] as const)('upgrade %i %j -> %s, retryable %s', (status, body, kind, retryable) => {

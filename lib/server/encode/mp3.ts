@@ -25,6 +25,20 @@ export function nearestMp3Rate(rate: number): number {
 
 let lame: Lame | undefined;
 
+/** What to tell someone who asks this server for mp3 without the optional encoder installed. */
+export const MP3_MISSING = 'mp3 needs the optional package @breezystack/lamejs: npm install @breezystack/lamejs';
+
+/** Whether lamejs can be loaded: asked at the upgrade, so a missing encoder is a clear refusal, not a failed synthesis. */
+export function mp3Available(): boolean {
+  if (lame !== undefined) return true;
+  try {
+    require.resolve('@breezystack/lamejs');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * lamejs (LGPL, optional) is loaded on first use only. Its CommonJS entry is an IIFE bundle that assigns a `lamejs`
  * variable and exports nothing, and its ESM entry cannot be imported from CommonJS under jest, so the bundle is
@@ -36,7 +50,7 @@ function loadLame(): Lame {
   try {
     bundle = readFileSync(require.resolve('@breezystack/lamejs'), 'utf8');
   } catch (error) {
-    throw new Error('mp3 needs the optional package @breezystack/lamejs: npm install @breezystack/lamejs', { cause: error });
+    throw new Error(MP3_MISSING, { cause: error });
   }
   lame = new Function(`${bundle}\nreturn lamejs;`)() as Lame;
   return lame;
