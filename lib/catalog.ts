@@ -80,7 +80,7 @@ export function voiceIssues(voice: Voice, allowUnlistedSpeaker: boolean): string
   const suggestions = nearest(voice.speaker, speakers);
   const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(', ')}?` : '';
   return [
-    `speaker "${voice.speaker}" is not a ${voice.modelId} voice for ${voice.lang}${hint} ` +
+    `speaker "${voice.speaker}" is not ${/^[aeiou]/i.test(voice.modelId) ? 'an' : 'a'} ${voice.modelId} voice for ${voice.lang}${hint} ` +
       '(set allowUnlistedSpeaker: true for a voice the bundled catalog does not list yet)',
   ];
 }

@@ -129,6 +129,10 @@ describe('decodeRimeOptions()', () => {
       ]);
     });
 
+    it("says 'an' before a model that starts with a vowel", () => {
+      expect(failure({ speaker: 'cov', modelId: 'arcana' }).issues?.[0]).toMatch(/^speaker "cov" is not an arcana voice for eng/);
+    });
+
     it('says which language a speaker of another language speaks', () => {
       expect(failure({ speaker: 'sofia' }).issues).toEqual(['speaker "sofia" speaks spa on mistv3, not eng: set lang to "spa"']);
     });

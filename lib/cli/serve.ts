@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { numberFromText } from '../codecs';
 import { RimeError } from '../errors';
 import { type RimeServerConfig, createRimeServer } from '../server/createRimeServer';
-import { type CliIo, messageOf } from './io';
+import { type CliIo, messageOf, parseErrorMessage } from './io';
 
 export const serveUsage = `Usage: rime-rx serve [options]
 
@@ -25,32 +25,29 @@ Options:
   -h, --help              show this help
 `;
 
+const serveOptions = {
+  port: { type: 'string', default: '8787' },
+  host: { type: 'string', default: '127.0.0.1' },
+  voice: { type: 'string', default: 'espeak' },
+  key: { type: 'string', multiple: true },
+  'first-audio-ms': { type: 'string' },
+  'real-time-factor': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'idle-timeout-ms': { type: 'string' },
+  'frame-bytes': { type: 'string' },
+  'sentence-buffering': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 const numeric = (value: string | undefined): unknown => (value === undefined ? undefined : numberFromText(value));
 
 /** `rime-rx serve`: resolves with the exit code once the server has shut down. */
 export async function serve(args: readonly string[], io: CliIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...args],
-      options: {
-        port: { type: 'string', default: '8787' },
-        host: { type: 'string', default: '127.0.0.1' },
-        voice: { type: 'string', default: 'espeak' },
-        key: { type: 'string', multiple: true },
-        'first-audio-ms': { type: 'string' },
-        'real-time-factor': { type: 'string' },
-        'max-connections': { type: 'string' },
-        'idle-timeout-ms': { type: 'string' },
-        'frame-bytes': { type: 'string' },
-        'sentence-buffering': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    parsed = parseArgs({ args: [...args], options: serveOptions, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    io.err.write(`rime-rx serve: ${messageOf(error)} (try --help)\n`);
+    io.err.write(`rime-rx serve: ${parseErrorMessage(error, serveOptions)} (try --help)\n`);
     return 2;
   }
   if (parsed.help === true) {

@@ -1,6 +1,6 @@
 import { constants, createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { access, rm } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/Either';
@@ -8,14 +8,14 @@ import { type Observable, ReplaySubject, Subject, concat, defer, of, takeUntil, 
 import { Mp3Duration } from '../audio/mp3Frames';
 import { streamingWavHeader, textFromReadable, writeAudio, writeAudioFile } from '../audio/sinks';
 import { numberFromText } from '../codecs';
-import { nearest } from '../nearest';
 import { RimeError, type RimeErrorKind } from '../errors';
 import { type AudioFormat, decodeRimeOptions } from '../options';
 import { type RimeServer, createRimeServer } from '../server/createRimeServer';
+import { MP3_MISSING, mp3Available } from '../server/encode/mp3';
 import type { RetryConfig } from '../tts/retry';
 import { rimeTts } from '../tts/rimeTts';
 import type { CliIo } from './io';
-import { messageOf } from './io';
+import { messageOf, parseErrorMessage } from './io';
 
 export const speakUsage = `Usage: rime-rx speak [text...] -o FILE [options]
 
@@ -41,15 +41,17 @@ Voice:
       --allow-unlisted-speaker    accept a speaker the bundled catalog does not list
 Connection:
       --url URL                   Rime endpoint (default wss://users-ws.rime.ai/ws; with no RIME_API_KEY, a local server)
-      --voice test|espeak         the embedded server's voice (default espeak)
+      --voice test|espeak         speak with the embedded server and this voice, even with RIME_API_KEY set
+                                  (default without the key: espeak)
       --retries N                 retries after a failed connection (default 3)
 Other:
   -i, --input FILE                read the text from FILE
   -q, --quiet                     no progress, no summary
   -h, --help                      this help
 
-Exit codes: 0 done, 2 usage or invalid options, 3 authentication, 4 rate limit, 5 connection or server failure,
-1 anything else, 130 interrupted (Ctrl-C; the file holds what arrived and plays).
+Exit codes: 0 done (also when the reader of -o - stopped reading, as with | head), 2 usage, invalid options or
+no text, 3 authentication, 4 rate limit, 5 connection or server failure, 1 anything else, 130 interrupted (Ctrl-C;
+the file holds what arrived and plays), 143 terminated (SIGTERM; the same).
 `;
 
 const formatsByExtension: Readonly<Record<string, OutputFormat>> = {
@@ -93,7 +95,7 @@ const speakOptions = {
   'time-scale-factor': { type: 'string' },
   'allow-unlisted-speaker': { type: 'boolean' },
   url: { type: 'string' },
-  voice: { type: 'string', default: 'espeak' },
+  voice: { type: 'string' },
   input: { type: 'string', short: 'i' },
   retries: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
@@ -137,14 +139,25 @@ function audioClock(format: AudioFormat, samplingRate: number): { add(chunk: Uin
 
 const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 10240 ? 1 : 0)} KB`;
 
+/** The exit code for each signal that stops the speech: the file is finished (its header patched) first. */
+const stoppingSignals = { SIGINT: 130, SIGTERM: 143 } as const;
+type StoppingSignal = keyof typeof stoppingSignals;
+
+/** At most this often the progress line is redrawn. */
+const PROGRESS_EVERY_MS = 100;
+
 /** `rime-rx speak`: resolves with the exit code. */
 export async function speak(args: readonly string[], io: CliIo): Promise<number> {
   let server: RimeServer | undefined;
   let progressShown = false;
-  // Listening from the start: a Ctrl-C during start-up still ends in a playable (if empty) file and exit 130.
-  const interrupted = new ReplaySubject<void>(1);
-  const onInterrupt = () => interrupted.next();
-  io.signals.once('SIGINT', onInterrupt);
+  // Listening from the start, and to every signal until the end: a Ctrl-C during start-up still ends in a playable
+  // (if empty) file, and a second Ctrl-C or a SIGTERM while the file is being finished cannot cut that short.
+  const interrupted = new ReplaySubject<StoppingSignal>(1);
+  const listeners = (Object.keys(stoppingSignals) as StoppingSignal[]).map((signal) => {
+    const listener = () => interrupted.next(signal);
+    io.signals.on(signal, listener);
+    return () => io.signals.off(signal, listener);
+  });
   try {
     const { values, positionals } = parse(args);
     if (values.help === true) {
@@ -153,6 +166,10 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     }
     if (values.output === undefined) throw new UsageError('where should the audio go? give -o FILE (or -o - with --format)');
     const format = outputFormat(values.output, values.format);
+    if (values.voice !== undefined && values.url !== undefined) {
+      throw new UsageError('--voice picks the embedded server\'s voice and --url another server: give one of them');
+    }
+    if (values.output !== '-') await checkWritable(values.output);
     const decoded = decodeRimeOptions(
       Object.fromEntries(
         Object.entries({
@@ -176,58 +193,82 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     if (E.isLeft(decoded)) throw decoded.left;
     const options = decoded.right;
 
-    const text = await textSource(positionals, values.input, io);
+    const { text, totalCharacters } = await textSource(positionals, values.input, io);
     const environmentKey = io.env['RIME_API_KEY']?.trim();
+    const keySet = environmentKey !== undefined && environmentKey !== '';
     let url = options.url;
-    let apiKey = environmentKey;
-    if (environmentKey === undefined || environmentKey === '') {
+    let apiKey = keySet ? environmentKey : 'local';
+    // An explicit --voice is honoured even with the key set: it asks for the embedded server.
+    if (values.voice !== undefined || (!keySet && values.url === undefined)) {
+      const voiceName = values.voice ?? 'espeak';
+      const voice = voiceName === 'test' ? 'test' : voiceName === 'espeak' ? 'espeak' : undefined;
+      if (voice === undefined) throw new UsageError(`--voice must be test or espeak, got "${voiceName}"`);
+      if (format === 'mp3' && !mp3Available()) throw new UsageError(`${MP3_MISSING} (or write .wav, .ulaw or .pcm)`);
+      server = await createRimeServer({ voice, log: () => {} });
+      url = server.url;
       apiKey = 'local';
-      if (values.url === undefined) {
-        const voice = values.voice === 'test' ? 'test' : values.voice === 'espeak' ? 'espeak' : undefined;
-        if (voice === undefined) throw new UsageError(`--voice must be test or espeak, got "${values.voice}"`);
-        server = await createRimeServer({ voice, log: () => {} });
-        url = server.url;
-        if (values.quiet !== true) io.err.write(`rime-rx: RIME_API_KEY is not set: speaking with the embedded local server (${voice} voice, no network)\n`);
-      }
+      const why = keySet ? `--voice ${voice} given: speaking with the embedded local server, not Rime` : 'RIME_API_KEY is not set: speaking with the embedded local server';
+      if (values.quiet !== true) io.err.write(`rime-rx: ${why} (${voice} voice, no network)\n`);
     }
 
     const clock = audioClock(options.audioFormat, options.samplingRate);
     const started = Date.now();
     let firstAudioMs: number | undefined;
     let written = 0;
+    let characters = 0;
+    let anyText = false;
     const progress = io.errIsTTY === true && values.quiet !== true;
-    let wasInterrupted = false;
+    let drawnAt = 0;
+    const status = () => {
+      const read = `${characters.toLocaleString('en-US')}${totalCharacters === undefined ? '' : ` of ${totalCharacters.toLocaleString('en-US')}`} characters read`;
+      const first = firstAudioMs === undefined ? 'no audio yet' : `first audio after ${firstAudioMs} ms`;
+      return `${read}, ${clock.seconds.toFixed(1)} s of audio (${kilobytes(written)}) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${first}`;
+    };
+    let stoppedBy: StoppingSignal | undefined;
     // The sink says when it is full and the socket stops being read: a slow pipe never fills memory.
     const backpressure = new Subject<boolean>();
+    const retry = values.retries === undefined ? {} : { retry: numberFromText(values.retries) as RetryConfig /* validated by rimeTts */ };
     const audio: Observable<Uint8Array> = text.pipe(
-      rimeTts({ ...options, url, apiKey: apiKey ?? 'local', backpressure, ...(values.retries === undefined ? {} : { retry: numberFromText(values.retries) as RetryConfig /* validated by rimeTts */ }) }),
-      takeUntil(interrupted.pipe(tap(() => (wasInterrupted = true)))),
+      tap((piece) => {
+        characters += piece.length;
+        anyText ||= piece.trim() !== '';
+      }),
+      rimeTts({ ...options, url, apiKey, backpressure, ...retry }),
+      takeUntil(interrupted.pipe(tap((signal) => (stoppedBy ??= signal)))),
       tap((chunk) => {
         firstAudioMs ??= Date.now() - started;
         written += chunk.length;
         clock.add(chunk);
-        if (progress) {
+        if (progress && Date.now() - drawnAt >= PROGRESS_EVERY_MS) {
+          drawnAt = Date.now();
           progressShown = true;
-          io.err.write(`\rrime-rx: first audio after ${firstAudioMs} ms, ${clock.seconds.toFixed(1)} s of audio, ${kilobytes(written)}   `);
+          io.err.write(`\rrime-rx: ${status()}   `);
         }
       }),
     );
+    let readerLeft = false;
     if (values.output === '-') {
       const withHeader = format === 'wav' ? concat(of(streamingWavHeader(options.samplingRate)), audio) : audio;
-      await writeAudio(withHeader, io.out, { end: false, backpressure });
+      // A reader that stops reading (`| head -c 1000`) is a normal end: nothing more is made for it.
+      await writeAudio(withHeader, io.out, { end: false, backpressure }).catch((error: unknown) => {
+        if (!isClosedPipe(error)) throw error;
+        readerLeft = true;
+      });
     } else {
       await writeAudioFile(audio, values.output, { backpressure, ...(format === 'wav' ? { wav: { samplingRate: options.samplingRate } } : {}) });
     }
     if (progressShown) io.err.write('\n');
     progressShown = false;
+    if (!anyText && stoppedBy === undefined && !readerLeft) {
+      if (values.output !== '-') await rm(values.output, { force: true });
+      throw new UsageError('no text to speak: the input was empty');
+    }
     if (values.quiet !== true) {
       const where = values.output === '-' ? 'stdout' : values.output;
-      const first = firstAudioMs === undefined ? 'no audio' : `first audio after ${firstAudioMs} ms`;
-      io.err.write(
-        `rime-rx: ${wasInterrupted ? 'interrupted; ' : ''}wrote ${where}: ${clock.seconds.toFixed(1)} s of audio, ${kilobytes(written)}, ${first}\n`,
-      );
+      const how = stoppedBy === 'SIGINT' ? 'interrupted; ' : stoppedBy === 'SIGTERM' ? 'terminated; ' : readerLeft ? 'the reader left; ' : '';
+      io.err.write(`rime-rx: ${how}wrote ${where}: ${status()}\n`);
     }
-    return wasInterrupted ? 130 : 0;
+    return stoppedBy === undefined ? 0 : stoppingSignals[stoppedBy];
   } catch (error) {
     if (progressShown) io.err.write('\n');
     if (error instanceof RimeError) {
@@ -237,36 +278,53 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     }
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
     const usage = error instanceof UsageError || code.startsWith('ERR_PARSE_ARGS');
-    io.err.write(`rime-rx: ${usage ? usageMessage(error, code) : messageOf(error)}${usage ? ' (try rime-rx speak --help)' : ''}\n`);
+    io.err.write(`rime-rx: ${usage ? parseErrorMessage(error, speakOptions) : messageOf(error)}${usage ? ' (try rime-rx speak --help)' : ''}\n`);
     return usage ? 2 : 1;
   } finally {
-    io.signals.off('SIGINT', onInterrupt);
+    listeners.forEach((stopListening) => stopListening());
     await server?.close();
   }
 }
 
-/** parseArgs's own words, shortened, with the nearest flag for an unknown one. */
-function usageMessage(error: unknown, code: string): string {
-  const message = messageOf(error);
-  if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return message;
-  const flag = /'(-{1,2}[^']+)'/.exec(message)?.[1] ?? '';
-  const known = Object.keys(speakOptions).map((name) => `--${name}`);
-  const guess = nearest(flag, known, 1)[0];
-  return `unknown option ${flag}${guess === undefined ? '' : `; did you mean ${guess}?`}`;
+/** An error from writing to a pipe whose reader has gone. */
+function isClosedPipe(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || messageOf(error) === 'the destination closed before the audio ended';
 }
 
-/** The text to speak: the arguments, a file (checked now, read when speech starts), or stdin as it arrives. */
-async function textSource(positionals: readonly string[], input: string | undefined, io: CliIo): Promise<Observable<string>> {
+/** Finds a missing or read-only output folder before anything connects. */
+async function checkWritable(output: string): Promise<void> {
+  const folder = dirname(output);
+  await access(folder, constants.W_OK).catch((error: unknown) => {
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : messageOf(error);
+    throw new UsageError(`cannot write ${output}: ${code === 'ENOENT' ? `the folder ${folder} does not exist` : code}`);
+  });
+}
+
+
+/**
+ * The text to speak: the arguments, a file (checked now, read when speech starts), or stdin as it arrives; and how
+ * many characters it has, when that is known before it is read.
+ */
+async function textSource(
+  positionals: readonly string[],
+  input: string | undefined,
+  io: CliIo,
+): Promise<{ readonly text: Observable<string>; readonly totalCharacters?: number }> {
   if (positionals.length > 0 && input !== undefined) throw new UsageError('give the text as arguments or with --input, not both');
-  if (positionals.length > 0) return of(positionals.join(' '));
+  if (positionals.length > 0) {
+    const text = positionals.join(' ');
+    if (text.trim() === '') throw new UsageError('no text to speak: the arguments are empty');
+    return { text: of(text), totalCharacters: text.length };
+  }
   if (input !== undefined) {
     await access(input, constants.R_OK).catch((error: unknown) => {
       throw new UsageError(`cannot read ${input}: ${typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : messageOf(error)}`);
     });
-    return defer(() => textFromReadable(createReadStream(input)));
+    return { text: defer(() => textFromReadable(createReadStream(input))) };
   }
   if (io.stdin === undefined || (io.stdin as Readable & { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('no text: give it as arguments, with --input FILE, or on stdin');
   }
-  return textFromReadable(io.stdin);
+  return { text: textFromReadable(io.stdin) };
 }

@@ -39,7 +39,10 @@ describe('rime-rx serve', () => {
     expect(bad.output().err).toMatch(/port must be an integer from 0 to 65535 \(0: any free port\), got "eighty"[\s\S]*voice must be one of test, espeak, got "robot"/);
     const unknown = runCli(['serve', '--colour', 'blue']);
     await expect(unknown.code).resolves.toBe(2);
-    expect(unknown.output().err).toMatch(/^rime-rx serve: Unknown option '--colour'/);
+    expect(unknown.output().err).toBe('rime-rx serve: unknown option --colour (try --help)\n');
+    const misspelt = runCli(['serve', '--frame-byte', '4096']);
+    await expect(misspelt.code).resolves.toBe(2);
+    expect(misspelt.output().err).toBe('rime-rx serve: unknown option --frame-byte; did you mean --frame-bytes? (try --help)\n');
   });
 
   it('--frame-bytes sets the largest audio frame, and must be at least 1', async () => {

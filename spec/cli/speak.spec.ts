@@ -1,5 +1,6 @@
-import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -34,7 +35,7 @@ describe('rime-rx speak', () => {
     expect(decodeTestSpeech(wavData(readFileSync(path('out.wav')))).text).toBe('Hello there. How are you?');
     const { err } = run.output();
     expect(err.match(/embedded local server/g)).toHaveLength(1);
-    expect(err).toMatch(/^rime-rx: wrote .*out\.wav: 1\.5 s of audio, \d+ KB, first audio after \d+ ms$/m);
+    expect(err).toMatch(/^rime-rx: wrote .*out\.wav: 25 of 25 characters read, 1\.5 s of audio \(\d+ KB\) in \d+\.\d s, first audio after \d+ ms$/m);
   });
 
   it('streams stdin as it arrives: audio is written while the text is still coming', async () => {
@@ -173,5 +174,98 @@ describe('rime-rx speak', () => {
     await expect(run.code).resolves.toBe(130);
     expect(decodeTestSpeech(wavData(readFileSync(path('cut.wav')))).text).toBe('This part is spoken before the interruption.');
     expect(run.output().err).toMatch(/interrupted; wrote/);
+  });
+
+  describe('ways of stopping, and ends that are not failures (found by trying it as a user)', () => {
+    const cli = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+    /** The built CLI as a process speaking its stdin (kept open) into `output` with the test voice. */
+    const speakingProcess = (output: string) =>
+      spawn(process.execPath, [cli, 'speak', '-o', output, '--voice', 'test', '-q'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] } });
+    const untilAudio = async (output: string) => {
+      for (let waited = 0; waited < 5000 && (statSync(output, { throwIfNoEntry: false })?.size ?? 0) <= 44; waited += 20) await delay(20);
+    };
+
+    it.each([
+      ['SIGINT twice', ['SIGINT', 'SIGINT'], 130],
+      ['SIGTERM', ['SIGTERM'], 143],
+    ] as const)('%s: the WAV header matches its data (a playable file of what arrived)', async (_, signals, code) => {
+      const output = path('stopped.wav');
+      const child = speakingProcess(output);
+      child.stdin.write('This part is spoken before the signal. And this');
+      await untilAudio(output);
+      const exited = once(child, 'exit');
+      for (const signal of signals) child.kill(signal);
+      const [exitCode] = (await exited) as [number | null];
+      expect(exitCode).toBe(code);
+      expect(decodeTestSpeech(wavData(readFileSync(output))).text).toBe('This part is spoken before the signal.');
+    }, 20_000);
+
+    it('a reader that stops reading stdout (| head -c 1000) is a quiet, normal end: exit 0, no EPIPE', async () => {
+      const child = spawn(process.execPath, [cli, 'speak', 'A sentence that makes far more than a thousand bytes of audio.', '-o', '-', '--format', 'pcm', '--voice', 'test'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+      let taken = 0;
+      for await (const data of child.stdout as AsyncIterable<Buffer>) {
+        taken += data.length;
+        if (taken >= 1000) break; // leaving the loop destroys the pipe, as head does
+      }
+      const [exitCode] = (await once(child, 'exit')) as [number | null];
+      expect(stderr).not.toMatch(/EPIPE/);
+      expect(exitCode).toBe(0);
+    }, 20_000);
+  });
+
+  it('--voice with RIME_API_KEY set is honoured, and says so: the embedded server speaks, not the network', async () => {
+    const run = speak(['Local anyway.', '-o', path('local.wav'), '--voice', 'test'], { env: { RIME_API_KEY: 'a-real-looking-key-123' } });
+    await expect(run.code).resolves.toBe(0);
+    expect(decodeTestSpeech(wavData(readFileSync(path('local.wav')))).text).toBe('Local anyway.');
+    expect(run.output().err).toMatch(/^rime-rx: --voice test given: speaking with the embedded local server, not Rime/);
+  });
+
+  it('--voice and --url together: exit 2', async () => {
+    const run = speak(['x', '-o', path('x.wav'), '--voice', 'test', '--url', 'ws://127.0.0.1:1/ws']);
+    await expect(run.code).resolves.toBe(2);
+    expect(run.output().err).toMatch(/--voice picks the embedded server's voice and --url another server/);
+  });
+
+  it('a missing output folder: exit 2 before anything connects', async () => {
+    const server = await createRimeServer({ log: () => {} });
+    const opened: unknown[] = [];
+    const watching = server.events.subscribe((event) => event.type === 'open' && opened.push(event));
+    try {
+      const run = speak(['x', '-o', path('no/such/folder/x.wav'), '--url', server.url], { env: { RIME_API_KEY: 'k' } });
+      await expect(run.code).resolves.toBe(2);
+      expect(run.output().err).toMatch(/^rime-rx: cannot write .*x\.wav: the folder .*folder does not exist/);
+      expect(opened).toEqual([]);
+    } finally {
+      watching.unsubscribe();
+      await server.close();
+    }
+  });
+
+  it('empty input is a usage error (exit 2) that leaves no file; so are empty arguments', async () => {
+    const stdin = new PassThrough();
+    stdin.end('  \n');
+    const run = speak(['-o', path('empty.wav'), '--voice', 'test'], { stdin });
+    await expect(run.code).resolves.toBe(2);
+    expect(run.output().err).toMatch(/^rime-rx: no text to speak: the input was empty/m);
+    expect(existsSync(path('empty.wav'))).toBe(false);
+    const blank = speak(['', '-o', path('blank.wav'), '--voice', 'test']);
+    await expect(blank.code).resolves.toBe(2);
+    expect(blank.output().err).toMatch(/no text to speak: the arguments are empty/);
+  });
+
+  it('on a terminal, progress is redrawn at most every 100 ms, with characters read, audio and time', async () => {
+    const text = Array.from({ length: 30 }, (_, index) => `Sentence number ${index} is spoken here.`).join(' ');
+    const started = Date.now();
+    const run = speak([text, '-o', path('long.wav'), '--voice', 'test'], { errIsTTY: true });
+    await expect(run.code).resolves.toBe(0);
+    const elapsed = Date.now() - started;
+    const redraws = run.output().err.split('\r').length - 1;
+    expect(redraws).toBeGreaterThanOrEqual(1);
+    expect(redraws).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
+    expect(run.output().err).toMatch(new RegExp(`\\r.*rime-rx: [\\d,]+ of ${text.length.toLocaleString('en-US')} characters read, \\d+\\.\\d s of audio`));
   });
 });
