@@ -18,6 +18,7 @@ export { DEFAULT_BOUNDARIES, DEFAULT_MAX_LENGTH, SentencesOptions, type Sentence
 export { type SafeTextOptions, neutralize, safeText } from './text/safety';
 export { PLAIN_COMMANDS, type PlainCommand } from './protocol/plain';
 export type { TextControls } from './text/textStage';
+export { AudioChunk } from './audio/chunk';
 export { type RimeOptionsInput, type RimeTtsConfig, type RimeEvent, type RimeEventObserver, type RetryConfig, type RetryDelay, rimeTts } from './tts';
 export type { ConnectRequest, Transport, TransportEvent } from './transport/transport';
 export { wsTransport } from './transport/wsTransport';

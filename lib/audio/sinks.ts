@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { Observable, type Subscription } from 'rxjs';
+import { RimeError } from '../errors';
+import { AudioChunk } from './chunk';
 import { WAV_HEADER_BYTES, WAV_UNKNOWN_LENGTH, wavHeader } from './wav';
 
 /**
@@ -131,7 +133,8 @@ export interface AudioFileOptions extends SinkOptions {
 }
 
 /**
- * Writes `audio` to the file at `path`. With `wav`, a header goes first and is patched with the length actually
+ * Writes `audio` to the file at `path`. With `wav`, a header goes first (audio that says it is not pcm at that rate,
+ * as `rimeTts`'s {@link AudioChunk}s do, is refused with an `invalid-options` error before anything is written) and is patched with the length actually
  * written when the stream ends, errors, or is unsubscribed, so the file always plays. Resolves with the audio bytes
  * written; on a source error, everything that arrived is written before the error is passed on. With
  * `backpressure`, the socket is not read while more than `highWaterMark` (64 KiB) bytes wait for the disk.
@@ -145,6 +148,7 @@ export async function writeAudioFile(audio: Observable<Uint8Array>, path: string
     await writeEach(
       audio,
       async (chunk) => {
+        if (options.wav !== undefined) checkWavAudio(chunk, options.wav.samplingRate);
         await file.write(chunk, 0, chunk.length, headerBytes + bytes);
         bytes += chunk.length;
       },
@@ -154,6 +158,22 @@ export async function writeAudioFile(audio: Observable<Uint8Array>, path: string
   } finally {
     if (options.wav !== undefined) await file.write(wavHeader(options.wav.samplingRate, bytes), 0, WAV_HEADER_BYTES, 0);
     await file.close();
+  }
+}
+
+/**
+ * A WAV file holds 16-bit pcm at one rate: audio that says it is something else (an {@link AudioChunk} of mp3, or of
+ * another rate) would play as noise, so it is refused before a byte of it is written. Plain `Uint8Array`s say
+ * nothing and are written as they are.
+ */
+function checkWavAudio(chunk: Uint8Array, samplingRate: number): void {
+  if (!(chunk instanceof AudioChunk)) return;
+  if (chunk.format !== 'pcm') {
+    const file = chunk.format === 'mp3' ? '.mp3' : '.ulaw';
+    throw RimeError.invalidOptions([`the audio is ${chunk.format}, and a WAV file holds pcm: ask rimeTts for audioFormat 'pcm', or write a ${file} file without wav`]);
+  }
+  if (chunk.samplingRate !== samplingRate) {
+    throw RimeError.invalidOptions([`the audio is ${chunk.samplingRate} Hz pcm, and the WAV header would say ${samplingRate} Hz: give wav: { samplingRate: ${chunk.samplingRate} }`]);
   }
 }
 

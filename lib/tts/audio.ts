@@ -1,3 +1,4 @@
+import { AudioChunk } from '../audio/chunk';
 import type { AudioFormat } from '../options';
 
 /**
@@ -9,7 +10,7 @@ import type { AudioFormat } from '../options';
  * the frame into one new chunk instead would copy every frame after a single odd one (0.75–0.86x the raw client's
  * throughput, measured). Views are safe because transports hand over bytes they never write to again (see
  * `TransportEvent`). So a pcm chunk may be as small as 2 bytes; mp3 and mulaw have no samples to keep whole and pass
- * through as they come.
+ * through as they come. Every chunk is an {@link AudioChunk}: it says its format and rate.
  */
 export class AudioChunker {
   /** The last byte of the previous pcm frame when that frame ended inside a sample (a view on it, not a copy). */
@@ -17,12 +18,15 @@ export class AudioChunker {
   /** Counts `reset()` calls, so that `push` notices one made by its own `emit` (a subscriber interrupting). */
   private resets = 0;
 
-  constructor(private readonly format: AudioFormat) {}
+  constructor(
+    private readonly format: AudioFormat,
+    private readonly samplingRate: number,
+  ) {}
 
   /** Passes to `emit`, in order, the chunks `bytes` completes: none, one or two, never an empty one. */
-  push(bytes: Uint8Array, emit: (chunk: Uint8Array) => void): void {
+  push(bytes: Uint8Array, emit: (chunk: AudioChunk) => void): void {
     if (bytes.length === 0) return;
-    if (this.format !== 'pcm') return emit(bytes);
+    if (this.format !== 'pcm') return emit(this.chunk(bytes));
     let start = 0;
     if (this.carried !== undefined) {
       const straddling = new Uint8Array(2);
@@ -30,7 +34,7 @@ export class AudioChunker {
       straddling.set(bytes.subarray(0, 1), 1);
       this.carried = undefined;
       const resets = this.resets;
-      emit(straddling);
+      emit(this.chunk(straddling));
       // Reset from inside emit: the audio was abandoned, and the rest of this frame belongs to it.
       if (this.resets !== resets) return;
       start = 1;
@@ -38,7 +42,11 @@ export class AudioChunker {
     const end = bytes.length - ((bytes.length - start) % 2);
     // Carried before emitting, so that a reset() from inside emit forgets it.
     if (end < bytes.length) this.carried = bytes.subarray(end);
-    if (end > start) emit(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
+    if (end > start) emit(this.chunk(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)));
+  }
+
+  private chunk(bytes: Uint8Array): AudioChunk {
+    return new AudioChunk(bytes, this.format, this.samplingRate);
   }
 
   /** Forgets a carried byte: the audio it belonged to was abandoned (interruption, failed connection). */

@@ -22,6 +22,7 @@ import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
 import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
 import type { Transport, TransportEvent } from '../transport/transport';
 import { wsTransport } from '../transport/wsTransport';
+import type { AudioChunk } from '../audio/chunk';
 import { AudioChunker } from './audio';
 import { type TtsCommand, ttsCommands } from './commands';
 import type { RimeEvent, RimeEventObserver } from './events';
@@ -370,13 +371,13 @@ class Speech {
   private readonly closeDeadline: Deadline;
   private readonly audioDeadline: Deadline;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
-  private readonly emitAudio = (chunk: Uint8Array): void => this.subscriber.next(chunk);
+  private readonly emitAudio = (chunk: AudioChunk): void => this.subscriber.next(chunk);
 
   constructor(
-    private readonly subscriber: Subscriber<Uint8Array>,
+    private readonly subscriber: Subscriber<AudioChunk>,
     private readonly settings: TtsSettings,
   ) {
-    this.chunker = new AudioChunker(settings.options.audioFormat);
+    this.chunker = new AudioChunker(settings.options.audioFormat, settings.options.samplingRate);
     this.current = this.newLink([], false);
     const { eosTimeoutMs, audioTimeoutMs } = settings;
     // Nothing is awaited while a retry is pending or the socket is not read (the server's audio waits for us then).
@@ -744,7 +745,7 @@ class Speech {
  * llmTokens$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', clear: userStartedSpeaking$ }))
  *   .subscribe(chunk => speaker.write(chunk));
  */
-export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Array> {
+export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, AudioChunk> {
   // Decoded once per operator; again only if RIME_API_KEY changed since (it is read when a subscription starts).
   let decoded: { readonly environmentKey: string | undefined; readonly settings: E.Either<RimeError, TtsSettings> } | undefined;
   const settingsNow = () => {
@@ -758,7 +759,7 @@ export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, Uint8Ar
       if (E.isLeft(settings)) return throwError(() => settings.left);
       const { flush, clear, backpressure } = config;
       const { pauseBetweenBrackets } = settings.right.options;
-      return new Observable<Uint8Array>((subscriber) => {
+      return new Observable<AudioChunk>((subscriber) => {
         const speech = new Speech(subscriber, settings.right);
         const subscriptions = new Subscription(() => speech.dispose());
         // `clear` is listened to for the operator's whole life, not only while text flows: a barge-in usually comes

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { Observable, Subject, concat, lastValueFrom, of, throwError, toArray } from 'rxjs';
 import { textFromReadable, toNodeReadable, toReadableStream, writeAudio, writeAudioFile } from '../../lib/audio/sinks';
+import { AudioChunk } from '../../lib/audio/chunk';
 import { WAV_HEADER_BYTES } from '../../lib/audio/wav';
 
 const chunk = (size: number, value = 1) => new Uint8Array(size).fill(value);
@@ -177,5 +178,32 @@ describe('backpressure from the sinks', () => {
     await reader.read();
     expect(signals).toEqual([true, false]);
     await reader.cancel();
+  });
+});
+
+describe('sinks refuse audio that is not what they would write (chunks say their format and rate)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rime-rx-sinks-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("mp3 under a WAV header (rimeTts's default format into wav): an invalid-options error, no audio written", async () => {
+    const path = join(dir, 'noise.wav');
+    const mp3 = new AudioChunk(Uint8Array.of(0xff, 0xfb, 0x90, 0x64), 'mp3', 22050);
+    await expect(writeAudioFile(of(mp3), path, { wav: { samplingRate: 22050 } })).rejects.toMatchObject({
+      kind: 'invalid-options',
+      issues: ["the audio is mp3, and a WAV file holds pcm: ask rimeTts for audioFormat 'pcm', or write a .mp3 file without wav"],
+    });
+    expect(readFileSync(path).length).toBe(WAV_HEADER_BYTES); // a valid, empty WAV
+  });
+
+  it('pcm of another rate than the header says: an error naming both', async () => {
+    const pcm = new AudioChunk(chunk(4), 'pcm', 24000);
+    await expect(writeAudioFile(of(pcm), join(dir, 'fast.wav'), { wav: { samplingRate: 22050 } })).rejects.toMatchObject({
+      issues: ['the audio is 24000 Hz pcm, and the WAV header would say 22050 Hz: give wav: { samplingRate: 24000 }'],
+    });
+  });
+
+  it('pcm at the header rate is written; so are plain bytes, which say nothing', async () => {
+    await expect(writeAudioFile(of(new AudioChunk(chunk(4), 'pcm', 16000), chunk(2)), join(dir, 'ok.wav'), { wav: { samplingRate: 16000 } })).resolves.toBe(6);
   });
 });

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { Subject, delay, filter, firstValueFrom, from, lastValueFrom, tap, toArray } from 'rxjs';
+import { AudioChunk } from '../../lib/audio/chunk';
 import { writeAudio } from '../../lib/audio/sinks';
 import { RimeError } from '../../lib/errors';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
@@ -58,6 +59,9 @@ describe('rimeTts() against the local server', () => {
     expect(mulaw.audio.length).toBe(8 + 6 * 480);
     const mp3 = await speakText(server, 'Short.', { audioFormat: 'mp3', samplingRate: 24000 });
     expect(new Set(framesOf(mp3.audio).map((frame) => frame.samplingRate))).toEqual(new Set([24000]));
+    // Every chunk says what it is, so a sink can refuse to write mp3 under a WAV header.
+    expect(mp3.chunks.every((chunk) => chunk instanceof AudioChunk && chunk.format === 'mp3' && chunk.samplingRate === 24000)).toBe(true);
+    expect(mulaw.chunks.every((chunk) => chunk instanceof AudioChunk && chunk.format === 'mulaw' && chunk.samplingRate === 8000)).toBe(true);
   });
 
   it('flush makes the server speak what is held, before the source ends', async () => {
