@@ -10,6 +10,7 @@ export {
   type AudioFormat,
   type Segment,
   decodeRimeOptions,
+  parseRimeOptions,
   decodeRimeQuery,
   rimeUrl,
 } from './options';

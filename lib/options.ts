@@ -216,6 +216,19 @@ export function decodeRimeOptions(input: unknown): E.Either<RimeError, RimeOptio
 }
 
 /**
+ * {@link decodeRimeOptions} for code that does not use fp-ts: the options, or a thrown `RimeError` of kind
+ * `invalid-options` with every problem in `issues`.
+ *
+ * @example
+ * rimeUrl(parseRimeOptions({ speaker: 'cove', audioFormat: 'pcm' })).href
+ */
+export function parseRimeOptions(input: unknown): RimeOptions {
+  const decoded = decodeRimeOptions(input);
+  if (E.isLeft(decoded)) throw decoded.left;
+  return decoded.right;
+}
+
+/**
  * Decodes the query string of a websocket upgrade, as a Rime-compatible server reads it: the same codecs as
  * {@link decodeRimeOptions}, after turning `"true"`/`"false"` and numeric strings into booleans and numbers.
  * Only query parameters are accepted; a repeated parameter is an error.

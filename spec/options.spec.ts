@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/Either';
 import { inspect } from 'node:util';
 import { RimeError } from '../lib/errors';
-import { DEFAULT_RIME_URL, type RimeOptions, decodeRimeOptions, decodeRimeQuery, rimeUrl } from '../lib/options';
+import { DEFAULT_RIME_URL, type RimeOptions, decodeRimeOptions, decodeRimeQuery, parseRimeOptions, rimeUrl } from '../lib/options';
 import { voiceCatalog } from '../lib/catalog';
 
 const SECRET = 'sk-sentinel-0123456789abcdef';
@@ -18,6 +18,21 @@ function failure(input: unknown): RimeError {
   if (E.isRight(result)) throw new Error('expected a decode failure');
   return result.left;
 }
+
+describe('parseRimeOptions(): the same check without fp-ts', () => {
+  it('returns the decoded options, or throws the RimeError decodeRimeOptions would return', () => {
+    expect(parseRimeOptions({ speaker: 'cove', audioFormat: 'pcm' })).toEqual(decoded({ speaker: 'cove', audioFormat: 'pcm' }));
+    let thrown: unknown;
+    try {
+      parseRimeOptions({ speaker: 'cov', samplingRate: 48000 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(RimeError);
+    expect(thrown).toEqual(failure({ speaker: 'cov', samplingRate: 48000 }));
+    expect((thrown as RimeError).issues).toHaveLength(2);
+  });
+});
 
 describe('decodeRimeOptions()', () => {
   it('fills every default', () => {
