@@ -117,7 +117,7 @@ interface TtsSettings {
 }
 
 const MISSING_KEY =
-  'no API key: pass rimeTts({ apiKey }) or set RIME_API_KEY (to work offline, run `npx rime-rx serve` and pass its url with any key)';
+  'no API key: pass rimeTts({ apiKey }) or set RIME_API_KEY (to work offline, run `npx rime-rx serve` and pass its url, or set RIME_URL to it, with any key)';
 
 /** Decodes the config; every problem at once, never echoing the key. */
 function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings> {
@@ -125,7 +125,10 @@ function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings>
   const { flush: _flush, clear, backpressure: _backpressure, events, transport, ...plain } = config;
   const environmentKey = process.env['RIME_API_KEY']?.trim();
   const apiKey = plain.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
-  const decoded = decodePlainSettings(plain, apiKey);
+  // RIME_URL points code that names no endpoint elsewhere: a local server, another region.
+  const environmentUrl = process.env['RIME_URL']?.trim();
+  const url = plain.url ?? (environmentUrl === '' ? undefined : environmentUrl);
+  const decoded = decodePlainSettings({ ...plain, ...(url === undefined ? {} : { url }) }, apiKey);
   const issues = [
     ...(E.isLeft(decoded) ? (decoded.left.issues ?? [decoded.left.message]) : []),
     ...(transport !== undefined && typeof transport !== 'function' ? ['transport must be a function (request) => Observable'] : []),
@@ -746,11 +749,11 @@ class Speech {
  *   .subscribe(chunk => speaker.write(chunk));
  */
 export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, AudioChunk> {
-  // Decoded once per operator; again only if RIME_API_KEY changed since (it is read when a subscription starts).
-  let decoded: { readonly environmentKey: string | undefined; readonly settings: E.Either<RimeError, TtsSettings> } | undefined;
+  // Decoded once per operator; again only if RIME_API_KEY or RIME_URL changed since (read when a subscription starts).
+  let decoded: { readonly environment: string; readonly settings: E.Either<RimeError, TtsSettings> } | undefined;
   const settingsNow = () => {
-    const environmentKey = process.env['RIME_API_KEY'];
-    if (decoded === undefined || decoded.environmentKey !== environmentKey) decoded = { environmentKey, settings: decodeSettings(config) };
+    const environment = JSON.stringify([process.env['RIME_API_KEY'], process.env['RIME_URL']]);
+    if (decoded === undefined || decoded.environment !== environment) decoded = { environment, settings: decodeSettings(config) };
     return decoded.settings;
   };
   return (source) =>

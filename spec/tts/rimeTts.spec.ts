@@ -309,6 +309,27 @@ describe('rimeTts() with a fake transport', () => {
       }
     });
 
+    it('takes the endpoint from RIME_URL when the config names none; a url in the config wins', () => {
+      const saved = process.env['RIME_URL'];
+      process.env['RIME_URL'] = ' ws://127.0.0.1:8787/ws\n';
+      try {
+        const fake = new FakeTransport(() => {});
+        const operator = rimeTts({ speaker: 'cove', apiKey: 'k', transport: fake.transport });
+        of('x').pipe(operator).subscribe().unsubscribe();
+        of('x').pipe(rimeTts({ speaker: 'cove', apiKey: 'k', url: 'wss://users-east-ws.rime.ai/ws', transport: fake.transport })).subscribe().unsubscribe();
+        process.env['RIME_URL'] = 'ws://127.0.0.1:9999/ws'; // read again at the next subscription
+        of('x').pipe(operator).subscribe().unsubscribe();
+        expect(fake.connections.map((connection) => `${connection.request.url.origin}${connection.request.url.pathname}`)).toEqual([
+          'ws://127.0.0.1:8787/ws',
+          'wss://users-east-ws.rime.ai/ws',
+          'ws://127.0.0.1:9999/ws',
+        ]);
+      } finally {
+        if (saved === undefined) delete process.env['RIME_URL'];
+        else process.env['RIME_URL'] = saved;
+      }
+    });
+
     it('a missing speaker and a config that is not an object', () => {
       const errors: RimeError[] = [];
       of('x').pipe(rimeTts({ apiKey: 'k' } as RimeTtsConfig)).subscribe({ error: (error: RimeError) => errors.push(error) });
