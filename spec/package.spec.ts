@@ -6,6 +6,7 @@ const root = join(__dirname, '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional: boolean }>;
 };
 
 /** Runs a CommonJS snippet with plain Node from the package root, as a consumer of the built package would. */
@@ -28,9 +29,10 @@ describe('the package', () => {
     expect(out.trim()).toBe('function,function,function,function');
   });
 
-  it('keeps runtime dependencies to rxjs (peer), ws, io-ts and fp-ts', () => {
+  it('keeps runtime dependencies to rxjs (peer), ws, io-ts and fp-ts; the server\'s GPL/LGPL pieces are optional peers', () => {
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['fp-ts', 'io-ts', 'ws']);
-    expect(Object.keys(manifest.peerDependencies)).toEqual(['rxjs']);
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@breezystack/lamejs', '@echogarden/espeak-ng-emscripten', 'rxjs']);
+    expect(manifest.peerDependenciesMeta).toEqual({ '@breezystack/lamejs': { optional: true }, '@echogarden/espeak-ng-emscripten': { optional: true } });
   });
 
   it('the client entry loads no server code', () => {
