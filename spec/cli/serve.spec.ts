@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
 import { open, refusal, speak } from '../support/wsClient';
-import { runCli } from './main.spec';
+import { runCli } from '../support/cli';
 
 const pcm = { speaker: 'cove', audioFormat: 'pcm' } as const;
 

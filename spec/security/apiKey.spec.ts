@@ -6,7 +6,7 @@ import { type RimeServer, createRimeServer } from '../../lib/server/createRimeSe
 import { FakeTransport } from '../../lib/testing/fakeTransport';
 import type { RimeEvent } from '../../lib/tts/events';
 import { type RimeTtsConfig, rimeTts } from '../../lib/tts/rimeTts';
-import { runCli } from '../cli/main.spec';
+import { runCli } from '../support/cli';
 
 /** The key pushed through every path; it must surface nowhere. */
 const SENTINEL = 'sk-sentinel-4f9c2a7e51d8';
