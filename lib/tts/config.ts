@@ -1,0 +1,166 @@
+import * as t from 'io-ts';
+import * as E from 'fp-ts/Either';
+import type { ObservableInput } from 'rxjs';
+import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
+import { RimeError } from '../errors';
+import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
+import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
+import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
+import type { Transport } from '../transport/transport';
+import { wsTransport } from '../transport/wsTransport';
+import type { RimeEventObserver } from './events';
+import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
+
+/** The most text one connection carries by default, and so the most a retry says again: about two minutes of speech. */
+const DEFAULT_MAX_REPLAY_CHARACTERS = 2000;
+/** At least one whole segment (Rime's text limit) must fit. */
+const ReplayCharacters = described(
+  `an integer number of characters from ${RIME_TEXT_LIMIT}`,
+  isNumberIn(RIME_TEXT_LIMIT, Number.MAX_SAFE_INTEGER, true),
+);
+
+const ttsDefaults = {
+  handshakeTimeoutMs: withDefault(Timeout, 10_000),
+  eosTimeoutMs: withDefault(Timeout, 15_000),
+  audioTimeoutMs: withDefault(Timeout, 5_000),
+  prewarm: withDefault(t.boolean, true),
+  releaseAfterMs: withDefault(TimerDelay, DEFAULT_RELEASE_AFTER_MS),
+  maxReplayCharacters: withDefault(ReplayCharacters, DEFAULT_MAX_REPLAY_CHARACTERS),
+};
+const TtsOptions = t.exact(t.intersection([t.type(ttsDefaults), t.partial({ retry: RetryConfig })]));
+const ttsFields: FieldSet = { codecs: { ...ttsDefaults, retry: RetryConfig } };
+
+/** Connection parameters as a caller writes them: `speaker` required, everything else defaulted. */
+export type RimeOptionsInput = Partial<RimeOptions> & { readonly speaker: string };
+
+export interface RimeTtsConfig extends RimeOptionsInput {
+  /** Each emission: send what the client holds, then `<FLUSH>`. */
+  readonly flush?: ObservableInput<unknown>;
+  /** Each emission interrupts: unsent text is dropped and no audio of earlier text is emitted afterwards. */
+  readonly clear?: ObservableInput<unknown>;
+  /**
+   * `true` while downstream cannot take more audio, `false` when it can again: the socket is not read meanwhile, so
+   * the audio waits in the network instead of in memory. The library's sinks (`writeAudio`, `writeAudioFile`,
+   * `toNodeReadable`, `toReadableStream`) report it when given the same `Subject<boolean>` as `backpressure`.
+   */
+  readonly backpressure?: ObservableInput<boolean>;
+  /** Retries inside the operator (the text source cannot be replayed): a count or `{ count, delay, resetOnSuccess }`. */
+  readonly retry?: RetryConfig;
+  /**
+   * Receives `open`, `first-audio`, `retry` and `close` events, each after what it reports was emitted. A `next`
+   * that throws errors the stream, as a throwing `tap` would.
+   */
+  readonly events?: RimeEventObserver;
+  /** The socket seam (default: `ws`); `rime-rx/testing` has a fake one for marble tests. */
+  readonly transport?: Transport;
+  /** Longest wait for the websocket upgrade (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Longest wait, after `<EOS>` or the latest audio after it, for the server to close (default 15 s). */
+  readonly eosTimeoutMs?: number;
+  /**
+   * Longest wait for audio after text was sent, while none has come since (default 5 s: Rime's own first audio is
+   * under 100 ms at the median). A connection that takes text and sends nothing back fails with a `timeout`, retried.
+   */
+  readonly audioTimeoutMs?: number;
+  /**
+   * Open the connection the next turn goes on ahead of time, so it pays no handshake (default true): at a flush
+   * that ends a turn, and with `clear` configured, while a turn is spoken (an interruption continues on it). Without
+   * `clear` and flushes there is never a second connection.
+   */
+  readonly prewarm?: boolean;
+  /**
+   * The most text one connection is given, and so the most a retry says again (default 2000, at least 1000): past
+   * it, the connection is ended with `<EOS>` and the speech goes on on the next one.
+   */
+  readonly maxReplayCharacters?: number;
+  /** Milliseconds without a token after which a finished sentence is sent anyway (default 150; see `sentences()`). */
+  readonly releaseAfterMs?: number;
+}
+
+export interface TtsSettings {
+  readonly options: RimeOptions;
+  /** The websocket URL, built once. */
+  readonly url: URL;
+  readonly apiKey: string;
+  readonly retry: RetryPolicy;
+  readonly handshakeTimeoutMs: number;
+  readonly eosTimeoutMs: number;
+  readonly audioTimeoutMs: number;
+  /** Whether the next connection is opened ahead of time. */
+  readonly prewarm: boolean;
+  /** Whether a spare connection is kept for interruptions: `prewarm` with `clear` configured. */
+  readonly spare: boolean;
+  readonly maxReplayCharacters: number;
+  /** The caller chose no `segment` mode: the server is asked to synthesize exactly each segment sent. */
+  readonly flushEachSegment: boolean;
+  readonly releaseAfterMs: number;
+  readonly transport: Transport;
+  readonly events: RimeEventObserver | undefined;
+}
+
+const MISSING_KEY =
+  'no API key: pass rimeTts({ apiKey }) or set RIME_API_KEY (to work offline, run `npx rime-rx serve` and pass its url, or set RIME_URL to it, with any key)';
+
+/** Decodes the config; every problem at once, never echoing the key. */
+export function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSettings> {
+  if (!isRecord(config)) return E.left(RimeError.invalidOptions(['rimeTts needs a config object, like rimeTts({ speaker: "cove" })']));
+  const { flush: _flush, clear, backpressure: _backpressure, events, transport, ...plain } = config;
+  const environmentKey = process.env['RIME_API_KEY']?.trim();
+  const apiKey = plain.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
+  // RIME_URL points code that names no endpoint elsewhere: a local server, another region.
+  const environmentUrl = process.env['RIME_URL']?.trim();
+  const url = plain.url ?? (environmentUrl === '' ? undefined : environmentUrl);
+  const decoded = decodePlainSettings({ ...plain, ...(url === undefined ? {} : { url }) }, apiKey);
+  const issues = [
+    ...(E.isLeft(decoded) ? (decoded.left.issues ?? [decoded.left.message]) : []),
+    ...(transport !== undefined && typeof transport !== 'function' ? ['transport must be a function (request) => Observable'] : []),
+    ...(events !== undefined && !isEventObserver(events) ? ['events must be an observer: an object whose next, if any, is a function'] : []),
+  ];
+  if (issues.length > 0 || E.isLeft(decoded) || apiKey === undefined) return E.left(RimeError.invalidOptions(issues));
+  const settings = decoded.right;
+  return E.right({ ...settings, apiKey, spare: settings.prewarm && clear !== undefined, transport: transport ?? wsTransport, events });
+}
+
+/** The config's plain data (connection and operator options), as written. */
+type PlainConfig = Omit<RimeTtsConfig, 'flush' | 'clear' | 'backpressure' | 'events' | 'transport'>;
+
+/** What the plain data decodes to, the key aside. */
+type PlainSettings = Omit<TtsSettings, 'apiKey' | 'spare' | 'transport' | 'events'>;
+
+function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
+  const { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, maxReplayCharacters, ...connection } = plain;
+  // Rime advises `segment=never` with explicit flushes for agents: the server then synthesizes exactly the segments
+  // cut here, whatever its own sentence heuristics (which would split `Dr. Jones`, or wait for the next whitespace).
+  const flushEachSegment = connection.segment === undefined;
+  const options = decodeRimeOptions({
+    ...connection,
+    segment: connection.segment ?? 'never',
+    ...(apiKey === undefined ? {} : { apiKey }),
+  });
+  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, maxReplayCharacters };
+  const tts = TtsOptions.decode(ttsInput);
+  const issues = [
+    ...(E.isLeft(options) ? (options.left.issues ?? [options.left.message]) : []),
+    ...(E.isLeft(tts) ? fieldIssues(tts.left, ttsFields, ttsInput) : []),
+    ...(apiKey === undefined ? [MISSING_KEY] : []),
+  ];
+  if (issues.length > 0 || E.isLeft(options) || E.isLeft(tts)) return E.left(RimeError.invalidOptions(issues));
+  const { apiKey: _apiKey, ...withoutKey } = options.right;
+  return E.right({
+    options: withoutKey,
+    url: rimeUrl(withoutKey),
+    retry: retryPolicy(tts.right.retry),
+    handshakeTimeoutMs: tts.right.handshakeTimeoutMs,
+    eosTimeoutMs: tts.right.eosTimeoutMs,
+    audioTimeoutMs: tts.right.audioTimeoutMs,
+    prewarm: tts.right.prewarm,
+    flushEachSegment,
+    releaseAfterMs: tts.right.releaseAfterMs,
+    maxReplayCharacters: tts.right.maxReplayCharacters,
+  });
+}
+
+function isEventObserver(u: unknown): u is RimeEventObserver {
+  return isRecord(u) && (u['next'] === undefined || typeof u['next'] === 'function');
+}
+

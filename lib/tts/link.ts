@@ -1,0 +1,142 @@
+import { asyncScheduler, type Subscription } from 'rxjs';
+import { PLAIN_COMMANDS } from '../protocol/plain';
+import type { TransportEvent } from '../transport/transport';
+import type { TtsSettings } from './config';
+
+/**
+ * One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. A
+ * link queued behind the current one opens ahead of time but sends nothing until it becomes current.
+ */
+export class Link {
+  /** Every frame given to this connection, sent or waiting, in order. */
+  readonly frames: string[] = [];
+  private sentCount = 0;
+  private send: ((frame: string) => void) | undefined;
+  private flow: { readonly pause?: () => void; readonly resume?: () => void } = {};
+  private reading = true;
+  private subscription: Subscription | undefined;
+  /** Whether any text went out on the socket (frames waiting to be sent do not count). */
+  spoke = false;
+  /** Audio bytes received on this connection. */
+  audioBytes = 0;
+  /** Where the first text frame that no audio has answered yet stands in `frames` (text sent after the latest audio). */
+  unansweredFrom: number | undefined;
+  /** Since when the server owes audio for that text: a flush or `<EOS>` followed it (or `immediate` mode). */
+  owedSince: number | undefined;
+  /** After `<EOS>` went out: the latest of it and the audio since, which the server's close must follow in time. */
+  quietSince: number | undefined;
+  /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
+  heldCharacters = 0;
+  /** Characters of all the text given: what a retry of this connection would say again. */
+  textCharacters = 0;
+
+  constructor(
+    /** Whether the server synthesizes every text frame as it comes (`segment=immediate`). */
+    private readonly synthesizesText: boolean,
+    frames: readonly string[],
+    /** Queued behind the current connection: opens, but sends nothing until {@link release}. */
+    private queued: boolean,
+  ) {
+    frames.forEach((frame) => this.push(frame));
+  }
+
+  get connecting(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  get open(): boolean {
+    return this.send !== undefined;
+  }
+
+  get hasText(): boolean {
+    return this.textCharacters > 0;
+  }
+
+  /** Whether `<EOS>` was given: this connection takes nothing more and ends when the server closes it. */
+  get ended(): boolean {
+    return this.frames[this.frames.length - 1] === PLAIN_COMMANDS.eos;
+  }
+
+  get endOfStreamSent(): boolean {
+    return this.sentCount > 0 && this.frames[this.sentCount - 1] === PLAIN_COMMANDS.eos;
+  }
+
+  connect(settings: TtsSettings, onEvent: (event: TransportEvent) => void, onError: (error: unknown) => void): void {
+    // A URL of its own: a transport may change the one it is given without touching later connections.
+    const request = { url: new URL(settings.url), apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
+    this.subscription = settings.transport(request).subscribe({ next: onEvent, error: onError });
+  }
+
+  opened(event: Extract<TransportEvent, { type: 'open' }>): void {
+    this.send = event.send;
+    this.flow = event;
+    if (!this.reading) event.pause?.();
+    this.transmitWaiting();
+  }
+
+  /** Reads the socket or stops reading it (a slow consumer downstream); applied on open too. */
+  read(reading: boolean): void {
+    if (reading === this.reading) return;
+    this.reading = reading;
+    if (this.send === undefined) return;
+    if (reading) this.flow.resume?.();
+    else this.flow.pause?.();
+  }
+
+  /** Becomes the current connection: sends what it holds. */
+  release(): void {
+    this.queued = false;
+    this.transmitWaiting();
+  }
+
+  push(frame: string): void {
+    this.frames.push(frame);
+    const text = !isCommand(frame);
+    this.heldCharacters = text ? this.heldCharacters + frame.length : 0;
+    if (text) this.textCharacters += frame.length;
+    this.transmitWaiting();
+  }
+
+  /** Audio arrived: everything sent so far has been answered. */
+  answered(bytes: number): void {
+    this.audioBytes += bytes;
+    this.unansweredFrom = undefined;
+    this.owedSince = undefined;
+    if (this.quietSince !== undefined) this.quietSince = asyncScheduler.now();
+  }
+
+  /** Forgets frames not sent yet (an interruption before they went out). */
+  dropUnsent(): void {
+    this.frames.length = this.sentCount;
+    this.heldCharacters = 0;
+    this.textCharacters = this.frames.reduce((sum, frame) => sum + (isCommand(frame) ? 0 : frame.length), 0);
+  }
+
+  private transmitWaiting(): void {
+    if (this.queued || this.send === undefined) return;
+    while (this.sentCount < this.frames.length) this.transmit(this.frames[this.sentCount] ?? '');
+  }
+
+  private transmit(frame: string): void {
+    this.send?.(frame);
+    const index = this.sentCount++;
+    const text = !isCommand(frame);
+    if (text) this.spoke = true;
+    if (text && this.unansweredFrom === undefined) this.unansweredFrom = index;
+    const owing = text ? this.synthesizesText : frame !== PLAIN_COMMANDS.clear;
+    if (owing && this.unansweredFrom !== undefined) this.owedSince ??= asyncScheduler.now();
+    if (frame === PLAIN_COMMANDS.eos) this.quietSince = asyncScheduler.now();
+  }
+
+  /** Closes the connection (the transport closes with 1000); with `interrupt`, tells the server `<CLEAR>` first. */
+  dispose(interrupt: boolean): void {
+    if (interrupt && this.send !== undefined && !this.queued) this.send(PLAIN_COMMANDS.clear);
+    this.send = undefined;
+    this.subscription?.unsubscribe();
+  }
+}
+
+export function isCommand(frame: string): boolean {
+  return frame === PLAIN_COMMANDS.eos || frame === PLAIN_COMMANDS.flush || frame === PLAIN_COMMANDS.clear;
+}
+
