@@ -1,7 +1,10 @@
 import { asyncScheduler, type Subscription } from 'rxjs';
-import { PLAIN_COMMANDS } from '../protocol/plain';
+import { PLAIN_COMMANDS, commandOf } from '../protocol/plain';
 import type { TransportEvent } from '../transport/transport';
 import type { TtsSettings } from './config';
+
+/** Whether a frame is one of the protocol's commands rather than text. */
+const isCommand = (frame: string): boolean => commandOf(frame) !== undefined;
 
 /**
  * One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. A
@@ -135,8 +138,3 @@ export class Link {
     this.subscription?.unsubscribe();
   }
 }
-
-export function isCommand(frame: string): boolean {
-  return frame === PLAIN_COMMANDS.eos || frame === PLAIN_COMMANDS.flush || frame === PLAIN_COMMANDS.clear;
-}
-

@@ -2,7 +2,7 @@ import { type Subscriber, type Subscription, asyncScheduler, defer, take } from 
 import type { AudioChunk } from '../audio/chunk';
 import { Deadline } from '../deadline';
 import { RimeError } from '../errors';
-import { PLAIN_COMMANDS, RIME_BUFFER_BOUNDARIES } from '../protocol/plain';
+import { PLAIN_COMMANDS, RIME_BUFFER_BOUNDARIES, commandOf } from '../protocol/plain';
 import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
 import type { TransportEvent } from '../transport/transport';
 import { AudioChunker } from './audio';
@@ -10,7 +10,7 @@ import type { TtsCommand } from './commands';
 import type { TtsSettings } from './config';
 import type { RimeEvent } from './events';
 import { closedEarly } from './failures';
-import { Link, isCommand } from './link';
+import { Link } from './link';
 
 /**
  * A turn: the text from the start, a flush or an interruption to the next one. Its first audio is timed from when
@@ -332,7 +332,7 @@ export class Speech {
     this.audioToBeat = replayFrom === 0 ? Math.max(this.audioToBeat, failed.audioBytes) : 0;
     this.current = this.newLink(failed.frames.slice(replayFrom), false);
     this.relink(failed, this.current);
-    const replayedSegments = this.current.frames.filter((frame) => !isCommand(frame)).length;
+    const replayedSegments = this.current.frames.filter((frame) => commandOf(frame) === undefined).length;
     const replayedCharacters = this.current.textCharacters;
     this.report({ type: 'retry', attempt: this.failures, error, replayedSegments, replayedCharacters });
     if (this.subscriber.closed) return; // the events observer unsubscribed or threw
