@@ -1,5 +1,5 @@
 import { from, lastValueFrom, map, tap } from 'rxjs';
-import { TEST_VOICE_MS_PER_CHARACTER } from '../lib/testing/testVoiceCodec';
+import { TEST_VOICE_MS_PER_CHARACTER } from '../lib/server/voices/testVoiceCodec';
 import type { Transport } from '../lib/transport/transport';
 import { wsTransport } from '../lib/transport/wsTransport';
 import { rimeTts } from '../lib/tts/rimeTts';

@@ -3,5 +3,5 @@
  * @packageDocumentation
  */
 export { LlmTokensOptions, llmTokens } from './llmTokens';
-export { type DecodedTestSpeech, TEST_VOICE_MS_PER_CHARACTER, decodeTestSpeech } from './testVoiceCodec';
+export { type DecodedTestSpeech, TEST_VOICE_MS_PER_CHARACTER, decodeTestSpeech } from '../server/voices/testVoiceCodec';
 export { FakeConnection, FakeTransport, type SentFrame } from './fakeTransport';

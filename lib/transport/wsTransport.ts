@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Observable } from 'rxjs';
 import { WebSocket } from 'ws';
-import { connectionFailed, handshakeTimedOut, upgradeRefused } from '../tts/failures';
+import { connectionFailed, handshakeTimedOut, upgradeRefused } from './failures';
 import type { Transport, TransportEvent } from './transport';
 
 /** The most of a refusal's body kept for the error: Rime's bodies are one short line. */

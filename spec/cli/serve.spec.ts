@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import { open, refusal, speak } from '../support/wsClient';
 import { runCli } from '../support/cli';
 

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { framesOf } from '../../lib/audio/mp3Frames';
 import { WAV_UNKNOWN_LENGTH } from '../../lib/audio/wav';
 import { createRimeServer } from '../../lib/server/createRimeServer';
-import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import { runCli } from '../support/cli';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,7 +4,7 @@ import { RimeError } from '../../lib/errors';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import type { Fault } from '../../lib/server/faults';
 import { llmTokens } from '../../lib/testing/llmTokens';
-import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import type { RimeEvent } from '../../lib/tts/events';
 import { rimeTts } from '../../lib/tts/rimeTts';
 

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { type Observable, filter, firstValueFrom, takeUntil, toArray } from 'rxjs';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import type { ServerEvent } from '../../lib/server/events';
-import { decodeTestSpeech, testVoiceBlockLength } from '../../lib/testing/testVoiceCodec';
+import { decodeTestSpeech, testVoiceBlockLength } from '../../lib/server/voices/testVoiceCodec';
 import { sampleOfMulaw } from '../../lib/server/encode';
 import * as mp3 from '../../lib/server/encode/mp3';
 import { open, refusal, speak } from '../support/wsClient';

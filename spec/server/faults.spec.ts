@@ -1,7 +1,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { FaultQueue } from '../../lib/server/faults';
-import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import { open, refusal, speak } from '../support/wsClient';
 
 const pcm = { speaker: 'cove', audioFormat: 'pcm' } as const;

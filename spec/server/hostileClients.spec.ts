@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { type Socket, connect } from 'node:net';
 import { filter, firstValueFrom } from 'rxjs';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
-import { decodeTestSpeech } from '../../lib/testing/testVoiceCodec';
+import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import { type Session, open, refusal, speak } from '../support/wsClient';
 
 const pcm = { speaker: 'cove', audioFormat: 'pcm' } as const;

@@ -1,4 +1,5 @@
-import { closedEarly, upgradeRefused } from '../../lib/tts/failures';
+import { upgradeRefused } from '../../lib/transport/failures';
+import { closedEarly } from '../../lib/tts/failures';
 import { RimeError } from '../../lib/errors';
 import { backoff, retryPolicy } from '../../lib/tts/retry';
 

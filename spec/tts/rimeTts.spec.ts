@@ -2,7 +2,7 @@ import { EMPTY, NEVER, Subject, asyncScheduler, from, map, of, throwError } from
 import { TestScheduler } from 'rxjs/testing';
 import { RimeError } from '../../lib/errors';
 import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
-import { upgradeRefused } from '../../lib/tts/failures';
+import { upgradeRefused } from '../../lib/transport/failures';
 import type { RimeEvent } from '../../lib/tts/events';
 import { type RimeTtsConfig, rimeTts } from '../../lib/tts/rimeTts';
 

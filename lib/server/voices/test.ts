@@ -1,4 +1,4 @@
-import { characterBlock, testVoiceBlockLength, utteranceStart } from '../../testing/testVoiceCodec';
+import { characterBlock, testVoiceBlockLength, utteranceStart } from './testVoiceCodec';
 import { type SynthesisRequest, type Voice, parseMarkup, silence } from './voice';
 
 /** Characters per chunk the test voice yields: about a quarter of a second of audio, like a synthesizer's frames. */

@@ -1,5 +1,5 @@
 import { createMp3Encoder, nearestMp3Rate } from '../../../lib/server/encode/mp3';
-import { frameHeaderAt, framesOf } from '../../../lib/audio/mp3Frames';
+import { framesOf } from '../../../lib/audio/mp3Frames';
 
 function tone(seconds: number, samplingRate: number): Int16Array {
   return Int16Array.from({ length: Math.round(seconds * samplingRate) }, (_, index) =>

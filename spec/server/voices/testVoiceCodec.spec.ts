@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { createPcmEncoder } from '../../lib/server/encode';
-import { createTestVoice } from '../../lib/server/voices/test';
-import type { SynthesisRequest } from '../../lib/server/voices/voice';
-import { decodeTestSpeech, testVoiceBlockLength } from '../../lib/testing/testVoiceCodec';
-import { synthesisRequest } from '../support/text';
+import { createPcmEncoder } from '../../../lib/server/encode';
+import { createTestVoice } from '../../../lib/server/voices/test';
+import { decodeTestSpeech, testVoiceBlockLength } from '../../../lib/server/voices/testVoiceCodec';
+import { synthesisRequest } from '../../support/text';
 
 
 async function pcmOf(...texts: string[]): Promise<Uint8Array> {
