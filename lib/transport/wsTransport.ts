@@ -105,6 +105,8 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
       refusal?.stop();
       socket.removeAllListeners('message');
       socket.removeAllListeners('open');
+      // A paused socket could not read the server's answer to the close: ws would hold it open for 30 s.
+      if (socket.isPaused) socket.resume();
       if (socket.readyState === WebSocket.OPEN) socket.close(1000);
       else if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
     };

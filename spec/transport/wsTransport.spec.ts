@@ -149,6 +149,32 @@ describe('wsTransport', () => {
     await expect(close).resolves.toMatchObject({ code: 1000, by: 'client' });
   });
 
+  it('unsubscribing while paused still closes with 1000 at once (not after ws\'s 30 s close timeout)', async () => {
+    const close = firstValueFrom(server.events.pipe(filter((event) => event.type === 'close')));
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      let paused = false;
+      let pause: (() => void) | undefined;
+      const subscription = wsTransport(request()).subscribe((event) => {
+        if (event.type === 'open') {
+          pause = event.pause;
+          event.send('A sentence long enough to take a while. And another one after it.');
+          event.send('<FLUSH>');
+        }
+        if (event.type === 'audio' && !paused) {
+          paused = true;
+          pause?.();
+          setTimeout(() => {
+            subscription.unsubscribe();
+            resolve();
+          }, 100);
+        }
+      });
+    });
+    await expect(close).resolves.toMatchObject({ code: 1000, by: 'client' });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('unsubscribing before the upgrade completes leaves no error behind', async () => {
     const notified: unknown[] = [];
     const subscription = wsTransport(request()).subscribe({ next: (event) => notified.push(event), error: (error) => notified.push(error) });
