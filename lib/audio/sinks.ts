@@ -16,7 +16,10 @@ export interface Backpressure {
 }
 
 export interface SinkOptions {
-  /** Told `true` when more than `highWaterMark` bytes wait to be written, `false` once half of that is left. */
+  /**
+   * Told `true` when the sink is full, `false` when it can take more: for `writeAudio` and `writeAudioFile`, more
+   * than `highWaterMark` bytes waiting to be written, then half of that left; for the readables, as they describe.
+   */
   readonly backpressure?: Backpressure;
   /** Bytes waiting to be written past which the sink is full (default: the destination's own, or 64 KiB). */
   readonly highWaterMark?: number;
@@ -185,7 +188,8 @@ export function streamingWavHeader(samplingRate: number): Uint8Array {
 /**
  * A Node `Readable` of `audio`; the subscription starts on the first read and ends when the stream is destroyed.
  * Audio arrives at the pace Rime synthesizes it, so chunks the reader has not taken yet are buffered, not refused;
- * with `backpressure`, the socket is not read while the buffer is past `highWaterMark` (the Readable's, 64 KiB).
+ * with `backpressure`, the socket is not read from when the buffer passes `highWaterMark` (64 KiB) until Node asks
+ * for more (the buffer is under it again), so the flag may turn at every chunk read near the mark.
  */
 export function toNodeReadable(audio: Observable<Uint8Array>, options: SinkOptions = {}): Readable {
   let subscription: Subscription | undefined;
@@ -211,7 +215,8 @@ export function toNodeReadable(audio: Observable<Uint8Array>, options: SinkOptio
 
 /**
  * A web `ReadableStream` of `audio`; cancelling the stream unsubscribes. With `backpressure`, the socket is not read
- * while the stream's queue is past `highWaterMark` bytes (64 KiB).
+ * while the stream's queue is past `highWaterMark` bytes (64 KiB); the stream says nothing of its reader but `pull`,
+ * so reading starts again at the next pull (each time the reader takes a chunk from a full queue).
  */
 export function toReadableStream(audio: Observable<Uint8Array>, options: SinkOptions = {}): ReadableStream<Uint8Array> {
   let subscription: Subscription | undefined;

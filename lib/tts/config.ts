@@ -34,7 +34,10 @@ const ttsFields: FieldSet = { codecs: { ...ttsDefaults, retry: RetryConfig } };
 export type RimeOptionsInput = Partial<RimeOptions> & { readonly speaker: string };
 
 export interface RimeTtsConfig extends RimeOptionsInput {
-  /** Each emission: send what the client holds, then `<FLUSH>`. */
+  /**
+   * Each emission ends a turn: what the client holds is sent, then `<EOS>`, and the next turn goes on the next
+   * connection (opened ahead), sent there once this one has closed after its audio.
+   */
   readonly flush?: ObservableInput<unknown>;
   /** Each emission interrupts: unsent text is dropped and no audio of earlier text is emitted afterwards. */
   readonly clear?: ObservableInput<unknown>;
@@ -64,8 +67,8 @@ export interface RimeTtsConfig extends RimeOptionsInput {
   readonly audioTimeoutMs?: number;
   /**
    * Open the connection the next turn goes on ahead of time, so it pays no handshake (default true): at a flush
-   * that ends a turn, and with `clear` configured, while a turn is spoken (an interruption continues on it). Without
-   * `clear` and flushes there is never a second connection.
+   * that ends a turn or past `maxReplayCharacters`, and with `clear` configured, while a turn is spoken (an
+   * interruption continues on it). Never more than two connections at a time; one when none of these applies.
    */
   readonly prewarm?: boolean;
   /**

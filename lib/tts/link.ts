@@ -7,6 +7,18 @@ import type { TtsSettings } from './config';
 const isCommand = (frame: string): boolean => commandOf(frame) !== undefined;
 
 /**
+ * A turn: the text from the start, a flush or an interruption to the next one. Its first audio is timed from when
+ * its first text went out on a connection.
+ */
+export interface Turn {
+  readonly index: number;
+  /** When its first text was sent; undefined while it waits for a connection to open. */
+  textSentAt: number | undefined;
+  /** Whether its first audio has been reported. */
+  heard: boolean;
+}
+
+/**
  * One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. A
  * link queued behind the current one opens ahead of time but sends nothing until it becomes current.
  */
@@ -32,6 +44,10 @@ export class Link {
   heldCharacters = 0;
   /** Characters of all the text given: what a retry of this connection would say again. */
   textCharacters = 0;
+  /** The turn its first text belongs to: its first audio is that turn's. */
+  turn: Turn | undefined;
+  /** Whether its `open` event was reported: once, when it is the current connection, open, and given frames. */
+  announced = false;
 
   constructor(
     /** Whether the server synthesizes every text frame as it comes (`segment=immediate`). */
@@ -113,6 +129,7 @@ export class Link {
     this.frames.length = this.sentCount;
     this.heldCharacters = 0;
     this.textCharacters = this.frames.reduce((sum, frame) => sum + (isCommand(frame) ? 0 : frame.length), 0);
+    if (this.textCharacters === 0) this.turn = undefined;
   }
 
   private transmitWaiting(): void {

@@ -19,10 +19,11 @@ export type { RimeOptionsInput, RimeTtsConfig } from './config';
  * ```
  *
  * Cold: each subscription opens its own connection; text is segmented as `sentences()` does and made safe as
- * `safeText()` does, then sent segment by segment (queued until the socket opens). `flush` sends what is held and
- * `<FLUSH>`; `clear` interrupts (no audio of earlier text is emitted after it); completion sends `<EOS>` and
- * completes when Rime closes. Failures are retried inside the operator, replaying the connection's text (a
- * downstream `retry()` would resubscribe the text source, which an LLM stream cannot replay).
+ * `safeText()` does, then sent segment by segment (queued until the socket opens). `flush` ends a turn: what is
+ * held is sent, then `<EOS>`, and the next turn goes on a connection opened ahead; `clear` interrupts (no audio of
+ * earlier text is emitted after it); completion sends `<EOS>` and completes when Rime closes. Failures are retried
+ * inside the operator, replaying the failed connection's text (a downstream `retry()` would resubscribe the text
+ * source, which an LLM stream cannot replay).
  *
  * @example
  * llmTokens$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', clear: userStartedSpeaking$ }))
@@ -65,6 +66,8 @@ export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, AudioCh
                 if (typeof full === 'boolean') return speech.read(!full);
                 subscriber.error(RimeError.invalidOptions([`backpressure must emit booleans (true: downstream is full), got ${showValue(full)}`]));
               },
+              // A control that ends holds nothing back any more.
+              complete: () => speech.read(true),
               error: (error: unknown) => subscriber.error(error),
             }),
           );

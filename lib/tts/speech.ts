@@ -10,21 +10,7 @@ import type { TtsCommand } from './commands';
 import type { TtsSettings } from './config';
 import type { RimeEvent } from './events';
 import { closedEarly } from './failures';
-import { Link } from './link';
-
-/**
- * A turn: the text from the start, a flush or an interruption to the next one. Its first audio is timed from when
- * its first text went out on a connection.
- */
-interface Turn {
-  readonly index: number;
-  /** The connection its first text was given to (or the one replaying it): its first audio comes on it. */
-  link: Link | undefined;
-  /** When its first text was sent; undefined while it waits for a connection to open. */
-  textSentAt: number | undefined;
-  /** Whether its first audio has been reported. */
-  heard: boolean;
-}
+import { Link, type Turn } from './link';
 
 /**
  * One subscription's speech: feeds commands to the current connection, emits its audio, replaces it on a failure
@@ -136,7 +122,7 @@ export class Speech {
     if (open !== undefined) return open;
     const next = this.newLink([], true);
     this.ahead.push(next);
-    if (this.ahead.length === 1 && this.settings.prewarm) this.connect(next);
+    if (this.ahead.length === 1 && this.settings.prewarm && this.retryWait === undefined) this.connect(next);
     return next;
   }
 
@@ -149,7 +135,7 @@ export class Speech {
    */
   private speak(text: string): void {
     if (!this.turnOpen || this.turn === undefined) {
-      this.turn = { index: this.turns++, link: undefined, textSentAt: undefined, heard: false };
+      this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
       this.turnOpen = true;
       this.spareWanted = true;
     }
@@ -159,7 +145,7 @@ export class Speech {
       link = this.receiving();
     }
     if (link.heldCharacters > 0 && link.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(PLAIN_COMMANDS.flush);
-    this.turn.link ??= link;
+    link.turn ??= this.turn;
     this.give(text);
     this.noteTextSent();
     const { flushEachSegment, options } = this.settings;
@@ -197,6 +183,7 @@ export class Speech {
     link.push(frame);
     if (link === this.current && !link.connecting && this.retryWait === undefined) this.connect(link);
     this.watchDeadlines();
+    this.announce();
   }
 
   private watchDeadlines(): void {
@@ -204,15 +191,15 @@ export class Speech {
     this.closeDeadline.watch();
   }
 
-  /** The current turn's first text went out now, if it had not before: its first audio is timed from here. */
+  /** The current connection's turn had its first text sent now, if not before: its first audio is timed from here. */
   private noteTextSent(): void {
-    const { turn, current } = this;
-    if (turn !== undefined && turn.textSentAt === undefined && turn.link === current && current.spoke) turn.textSentAt = asyncScheduler.now();
+    const { turn, spoke } = this.current;
+    if (turn !== undefined && turn.textSentAt === undefined && spoke) turn.textSentAt = asyncScheduler.now();
   }
 
-  /** `to` carries on with `from`'s frames: the turn that started on `from` goes on on it. */
+  /** `to` carries on with `from`'s frames, and so with its turn. */
   private relink(from: Link, to: Link): void {
-    if (this.turn?.link === from) this.turn.link = to;
+    to.turn = from.turn;
   }
 
   private connect(link: Link): void {
@@ -230,7 +217,7 @@ export class Speech {
       if (link !== this.current) return;
       this.noteTextSent();
       this.watchDeadlines();
-      return this.report({ type: 'open', attempt: this.failures });
+      return this.announce();
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
     if (link !== this.current) return;
@@ -240,8 +227,8 @@ export class Speech {
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
     if (link !== this.current || this.subscriber.closed) return;
     this.prewarm();
-    const { turn } = this;
-    if (turn !== undefined && turn.link === link && turn.textSentAt !== undefined && !turn.heard) {
+    const { turn } = link;
+    if (turn !== undefined && turn.textSentAt !== undefined && !turn.heard) {
       turn.heard = true;
       this.report({ type: 'first-audio', turn: turn.index, milliseconds: asyncScheduler.now() - turn.textSentAt });
     }
@@ -252,7 +239,7 @@ export class Speech {
    * its handshake never competes with the first audio.
    */
   private prewarm(): void {
-    if (!this.settings.spare || !this.spareWanted || this.endOfStream || this.ahead.length > 0) return;
+    if (!this.settings.spare || !this.spareWanted || this.endOfStream || this.ahead.length > 0 || this.retryWait !== undefined) return;
     const spare = this.newLink([], true);
     this.ahead.push(spare);
     this.connect(spare);
@@ -311,6 +298,11 @@ export class Speech {
   private advance(): void {
     this.replaceCurrent(this.ahead.shift() ?? this.newLink([], false));
     if (this.current.frames.length > 0 && !this.current.connecting) this.connect(this.current);
+    this.connectAhead();
+  }
+
+  /** Opens the connection after the current one ahead of time, if there is one and `prewarm` asks for it. */
+  private connectAhead(): void {
     const next = this.ahead[0];
     if (next !== undefined && !next.connecting && this.settings.prewarm) this.connect(next);
   }
@@ -344,6 +336,8 @@ export class Speech {
           waited = true;
           this.retryWait = undefined;
           this.connect(this.current);
+          // Nothing was opened ahead during the backoff (a rate-limited account is not asked again meanwhile).
+          this.connectAhead();
         },
         // A delay that completes without emitting means: stop retrying.
         complete: () => {
@@ -370,7 +364,7 @@ export class Speech {
     }
     this.ahead.splice(1).forEach((link) => link.dispose(false));
     this.ahead[0]?.dropUnsent();
-    if (!this.current.spoke) {
+    if (!this.current.spoke && this.retryWait === undefined) {
       // Nothing went out yet: dropping what waits to be sent is the whole interruption, and the connection stays.
       return this.current.dropUnsent();
     }
@@ -389,6 +383,18 @@ export class Speech {
     link.release();
     this.noteTextSent();
     this.watchDeadlines();
+    this.announce();
+  }
+
+  /**
+   * Reports `open` for the current connection once it is open and carries the speech: at its upgrade, or for one
+   * opened ahead, when it is given its first frame as the current one.
+   */
+  private announce(): void {
+    const link = this.current;
+    if (link.announced || !link.open || link.frames.length === 0) return;
+    link.announced = true;
+    this.report({ type: 'open', attempt: this.failures });
   }
 
   /** Tells the events observer; one that throws ends the stream with its error, as a throwing `tap` would. */

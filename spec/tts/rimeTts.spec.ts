@@ -653,6 +653,99 @@ describe('rimeTts() replays bounded to the turn', () => {
   });
 });
 
+describe('rimeTts() turns and backpressure (found in review)', () => {
+  /** A server that speaks what it holds at each <FLUSH> or <EOS> after `delay`, as "[text]", and closes after <EOS>. */
+  const answering = (delay: number, refuse: (index: number) => boolean = () => false) =>
+    new FakeTransport((connection) => {
+      if (refuse(connection.index)) return void asyncScheduler.schedule(() => connection.fail(upgradeRefused(429, 'Currently at websocket limit')), 1);
+      let held = '';
+      const answer = (frame: string) => {
+        if (frame !== '<FLUSH>' && frame !== '<EOS>') return void (held += frame);
+        const said = held.trim();
+        held = '';
+        if (said !== '') asyncScheduler.schedule(() => connection.live && connection.audio(`[${said}]`), delay);
+        if (frame === '<EOS>') asyncScheduler.schedule(() => connection.live && connection.close(1000), delay + 1);
+      };
+      asyncScheduler.schedule(() => connection.open(answer), 1);
+    });
+
+  it('every turn gets its first-audio, also a turn whose text was queued before the last one was heard', () => {
+    scheduler().run(({ hot, flush }) => {
+      const events: RimeEvent[] = [];
+      const heard: string[] = [];
+      hot('--a-b---|', { a: 'One.', b: ' Two.' })
+        .pipe(rimeTts(defaults(answering(5), { flush: hot('--f-f'), events: { next: (event) => events.push(event) } })), map(text))
+        .subscribe((chunk) => heard.push(chunk));
+      flush();
+      expect(heard).toEqual(['[One.]', '[Two.]']);
+      expect(events.filter((event) => event.type === 'first-audio')).toMatchObject([{ turn: 0 }, { turn: 1 }]);
+    });
+  });
+
+  it('a connection opened ahead reports open when it starts carrying the speech', () => {
+    scheduler().run(({ hot, flush }) => {
+      const events: RimeEvent[] = [];
+      const fake = answering(2);
+      hot('--a------b--------|', { a: 'One.', b: ' Two.' })
+        .pipe(rimeTts(defaults(fake, { flush: hot('--f------f'), events: { next: (event) => events.push(event) } })))
+        .subscribe();
+      flush();
+      const carrying = fake.connections.filter((connection) => connection.frames.length > 0).length;
+      expect(carrying).toBe(2);
+      expect(events.filter((event) => event.type === 'open')).toHaveLength(carrying);
+    });
+  });
+
+  it('nothing is opened ahead during a retry backoff: a rate-limited account is not asked again meanwhile', () => {
+    scheduler().run(({ hot, flush }) => {
+      const attempts: number[] = [];
+      const retries: number[] = [];
+      const fake = answering(2, (index) => index > 0); // every connection after the first: 429
+      const counting: RimeTtsConfig['transport'] = (request) => {
+        attempts.push(asyncScheduler.now());
+        return fake.transport(request);
+      };
+      hot('--a-----b-----c', { a: 'One.', b: ' Two.', c: ' Three.' })
+        .pipe(
+          rimeTts(
+            defaults(fake, {
+              transport: counting,
+              flush: hot('--f-----f-----f'),
+              retry: { count: 3, delay: 100 },
+              events: { next: (event) => event.type === 'retry' && retries.push(asyncScheduler.now()) },
+            }),
+          ),
+        )
+        .subscribe({ error: () => {} });
+      flush();
+      expect(retries.length).toBeGreaterThan(0);
+      expect(attempts.filter((at) => retries.some((retry) => at > retry && at < retry + 100))).toEqual([]);
+    });
+  });
+
+  it('a clear during a retry backoff goes on at once on the warm spare, without waiting for the backoff', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      // 0 speaks and then drops (5); 1 is the spare, opened at the first audio (2); the backoff is 50.
+      const fake = scripted(cold, ['o-a--d', 'o--------a']);
+      cold('a------b', { a: 'Dropped. It', b: 'After the clear. Then' })
+        .pipe(rimeTts(defaults(fake, { clear: hot('------c'), retry: { count: 2, delay: 50 } })))
+        .subscribe({ error: () => {} });
+      flush();
+      expect(fake.connections[1]?.sent[0]).toEqual({ time: 7, frame: 'After the clear.' });
+      // The abandoned retry never connected: the interrupted text is never sent again.
+      expect(fake.connections.flatMap((connection) => connection.frames).filter((frame) => frame === 'Dropped.')).toHaveLength(1);
+    });
+  });
+
+  it('a backpressure control that completes while true holds nothing back any more', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const fake = scripted(cold, ['o----a-x']);
+      const audio = cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(fake, { backpressure: cold('-t--|', { t: true }) })), map(text));
+      expectObservable(audio).toBe('-----a-|', { a: 'aa' }); // paused from 1, read again when the control completed (4)
+    });
+  });
+});
+
 describe('rimeTts() connections', () => {
   it('without clear: exactly one connection, however long the audio flows (prewarm is on by default)', () => {
     scheduler().run(({ cold, flush }) => {
