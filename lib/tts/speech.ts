@@ -118,8 +118,10 @@ export class Speech {
   /** The connection new frames go to: the first that has not been ended. */
   private receiving(): Link {
     if (!this.current.ended) return this.current;
-    const open = this.ahead.find((link) => !link.ended);
-    if (open !== undefined) return open;
+    // Every connection ahead but the last has been ended: only the last can take more (constant time, however many
+    // wait behind a server that is slow to finish).
+    const last = this.ahead[this.ahead.length - 1];
+    if (last !== undefined && !last.ended) return last;
     const next = this.newLink([], true);
     this.ahead.push(next);
     if (this.ahead.length === 1 && this.settings.prewarm && this.retryWait === undefined) this.connect(next);
@@ -166,7 +168,8 @@ export class Speech {
   /** The source completed: `<EOS>` where text waits for it; done at once if no connection owes anything. */
   private end(): void {
     this.endOfStream = true;
-    const link = this.current.ended ? this.ahead.find((next) => !next.ended) : this.current;
+    const last = this.ahead[this.ahead.length - 1];
+    const link = !this.current.ended ? this.current : last !== undefined && !last.ended ? last : undefined;
     if (link?.hasText === true) return this.give(PLAIN_COMMANDS.eos);
     if (link !== this.current) {
       // Connections still speaking end the speech; an empty one after them is not needed.
