@@ -35,8 +35,8 @@ export type RimeOptionsInput = Partial<RimeOptions> & { readonly speaker: string
 
 export interface RimeTtsConfig extends RimeOptionsInput {
   /**
-   * Each emission ends a turn: what the client holds is sent, then `<EOS>`, and the next turn goes on the next
-   * connection (opened ahead), sent there once this one has closed after its audio.
+   * Each emission ends a turn: what the client holds is sent, then `<EOS>`, and the next turn goes at once on the
+   * next connection (opened ahead); its audio is emitted after this one's.
    */
   readonly flush?: ObservableInput<unknown>;
   /** Each emission interrupts: unsent text is dropped and no audio of earlier text is emitted afterwards. */

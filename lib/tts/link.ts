@@ -29,6 +29,9 @@ export class Link {
   private send: ((frame: string) => void) | undefined;
   private flow: { readonly pause?: () => void; readonly resume?: () => void } = {};
   private reading = true;
+  /** Whether downstream takes audio (`backpressure`), and whether this connection's early audio is held back. */
+  private downstreamReading = true;
+  private heldBack = false;
   private subscription: Subscription | undefined;
   /** Whether any text went out on the socket (frames waiting to be sent do not count). */
   spoke = false;
@@ -46,7 +49,7 @@ export class Link {
   textCharacters = 0;
   /** The turn its first text belongs to: its first audio is that turn's. */
   turn: Turn | undefined;
-  /** Whether its `open` event was reported: once, when it is the current connection, open, and given frames. */
+  /** Whether its `open` event was reported: once, when it is open and the current connection. */
   announced = false;
 
   constructor(
@@ -95,11 +98,33 @@ export class Link {
 
   /** Reads the socket or stops reading it (a slow consumer downstream); applied on open too. */
   read(reading: boolean): void {
+    this.downstreamReading = reading;
+    this.applyReading();
+  }
+
+  /** Stops reading while early audio (received before this connection is current) is held past its bound. */
+  holdBack(held: boolean): void {
+    this.heldBack = held;
+    this.applyReading();
+  }
+
+  private applyReading(): void {
+    const reading = this.downstreamReading && !this.heldBack;
     if (reading === this.reading) return;
     this.reading = reading;
     if (this.send === undefined) return;
     if (reading) this.flow.resume?.();
     else this.flow.pause?.();
+  }
+
+  /** Audio received before this connection became current, in order, and how the server closed it meanwhile. */
+  readonly early: Uint8Array[] = [];
+  earlyBytes = 0;
+  earlyClose: { readonly code: number; readonly reason: string } | undefined;
+
+  /** Whether frames go out as they are given (not held back for a connection ahead of this one). */
+  get released(): boolean {
+    return !this.queued;
   }
 
   /** Becomes the current connection: sends what it holds. */

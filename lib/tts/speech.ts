@@ -12,6 +12,9 @@ import type { RimeEvent } from './events';
 import { closedEarly } from './failures';
 import { Link, type Turn } from './link';
 
+/** The most audio a connection keeps before it is current; past it, its socket is not read until then. */
+const EARLY_AUDIO_LIMIT = 1024 * 1024;
+
 /**
  * One subscription's speech: feeds commands to the current connection, emits its audio, replaces it on a failure
  * (replaying what it was given), at the end of a turn (the next one, opened ahead, takes over once the server has
@@ -50,6 +53,8 @@ export class Speech {
   /** Whether the sockets are read (downstream takes audio), and since when. */
   private reading = true;
   private readingSince = 0;
+  /** Since when the current connection is current: nothing is awaited from it before. */
+  private currentSince = 0;
   private readonly closeDeadline: Deadline;
   private readonly audioDeadline: Deadline;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
@@ -64,7 +69,7 @@ export class Speech {
     const { eosTimeoutMs, audioTimeoutMs } = settings;
     // Nothing is awaited while a retry is pending or the socket is not read (the server's audio waits for us then).
     const waitedSince = (since: number | undefined) =>
-      since === undefined || !this.reading || this.retryWait !== undefined ? undefined : Math.max(since, this.readingSince);
+      since === undefined || !this.reading || this.retryWait !== undefined ? undefined : Math.max(since, this.readingSince, this.currentSince);
     this.closeDeadline = new Deadline(
       eosTimeoutMs,
       () => waitedSince(this.current.quietSince),
@@ -163,6 +168,7 @@ export class Speech {
   private endConnection(): void {
     this.give(PLAIN_COMMANDS.eos);
     this.receiving();
+    this.sendAhead();
   }
 
   /** The source completed: `<EOS>` where text waits for it; done at once if no connection owes anything. */
@@ -184,9 +190,11 @@ export class Speech {
   private give(frame: string): void {
     const link = this.receiving();
     link.push(frame);
-    if (link === this.current && !link.connecting && this.retryWait === undefined) this.connect(link);
+    if ((link === this.current || link.released) && !link.connecting && this.retryWait === undefined) this.connect(link);
     this.watchDeadlines();
     this.announce();
+    if (link === this.current) this.sendAhead();
+    else this.noteTextSent(link);
   }
 
   private watchDeadlines(): void {
@@ -194,10 +202,23 @@ export class Speech {
     this.closeDeadline.watch();
   }
 
-  /** The current connection's turn had its first text sent now, if not before: its first audio is timed from here. */
-  private noteTextSent(): void {
-    const { turn, spoke } = this.current;
+  /** `link`'s turn had its first text sent now, if not before: its first audio is timed from here. */
+  private noteTextSent(link: Link = this.current): void {
+    const { turn, spoke } = link;
     if (turn !== undefined && turn.textSentAt === undefined && spoke) turn.textSentAt = asyncScheduler.now();
+  }
+
+  /**
+   * Once the current connection has sent `<EOS>`, the next one sends what it holds (and what comes), so Rime
+   * synthesizes it while the current one finishes: no connection waits for another's close. Its audio is kept until
+   * it is current (see `onEvent`), so the order of the speech is the order of the text.
+   */
+  private sendAhead(): void {
+    const next = this.ahead[0];
+    if (next === undefined || next.released || !this.current.endOfStreamSent || this.retryWait !== undefined) return;
+    next.release();
+    if (!next.connecting && (this.settings.prewarm || next.hasText)) this.connect(next);
+    this.noteTextSent(next);
   }
 
   /** `to` carries on with `from`'s frames, and so with its turn. */
@@ -217,16 +238,26 @@ export class Speech {
   private onEvent(link: Link, event: TransportEvent): void {
     if (event.type === 'open') {
       link.opened(event);
+      this.noteTextSent(link);
       if (link !== this.current) return;
-      this.noteTextSent();
       this.watchDeadlines();
-      return this.announce();
+      this.announce();
+      return this.sendAhead();
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
-    if (link !== this.current) return;
-    link.answered(event.bytes.length);
+    if (link === this.current) return this.onAudio(link, event.bytes);
+    if (link !== this.ahead[0]) return;
+    // The next connection speaks while this one finishes: its audio waits, bounded, until it is current.
+    link.answered(0);
+    link.early.push(event.bytes);
+    link.earlyBytes += event.bytes.length;
+    if (link.earlyBytes > EARLY_AUDIO_LIMIT) link.holdBack(true);
+  }
+
+  private onAudio(link: Link, bytes: Uint8Array): void {
+    link.answered(bytes.length);
     if (this.settings.retry.resetOnSuccess && link.audioBytes > this.audioToBeat) this.failures = 0;
-    this.chunker.push(event.bytes, this.emitAudio);
+    this.chunker.push(bytes, this.emitAudio);
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
     if (link !== this.current || this.subscriber.closed) return;
     this.prewarm();
@@ -259,7 +290,17 @@ export class Speech {
   private onClose(link: Link, code: number, reason: string): void {
     this.report({ type: 'close', code, reason });
     if (this.subscriber.closed) return;
-    if (link !== this.current) return this.lostAhead(link);
+    if (link === this.current) return this.settleClose(link, code, reason);
+    if (link === this.ahead[0] && code === 1000 && link.endOfStreamSent && link.unansweredFrom === undefined) {
+      // The next connection finished before this one: its audio and its close are taken in turn.
+      link.earlyClose = { code, reason };
+      return;
+    }
+    this.lostAhead(link);
+  }
+
+  /** What the close of the current connection means: done, idle, or a failure. */
+  private settleClose(link: Link, code: number, reason: string): void {
     const unanswered = link.unansweredFrom;
     if (code === 1000 && unanswered === undefined) {
       if (!link.endOfStreamSent) this.spareWanted = false; // closed idle
@@ -366,7 +407,12 @@ export class Speech {
       return this.subscriber.complete();
     }
     this.ahead.splice(1).forEach((link) => link.dispose(false));
-    this.ahead[0]?.dropUnsent();
+    const next = this.ahead[0];
+    if (next?.spoke === true) {
+      // It was already speaking text from before the interruption: it goes, with its audio.
+      next.dispose(true);
+      this.ahead.shift();
+    } else next?.dropUnsent();
     if (!this.current.spoke && this.retryWait === undefined) {
       // Nothing went out yet: dropping what waits to be sent is the whole interruption, and the connection stays.
       return this.current.dropUnsent();
@@ -384,18 +430,35 @@ export class Speech {
     this.audioToBeat = 0;
     this.chunker.reset(); // a byte carried from the old connection belongs to none of the new one's samples
     link.release();
+    this.currentSince = asyncScheduler.now();
     this.noteTextSent();
     this.watchDeadlines();
     this.announce();
+    this.takeEarly(link);
+  }
+
+  /** Emits what a connection received before it became current, then settles a close that came meanwhile. */
+  private takeEarly(link: Link): void {
+    link.holdBack(false);
+    for (let bytes = link.early.shift(); bytes !== undefined; bytes = link.early.shift()) {
+      if (link !== this.current || this.subscriber.closed) return;
+      this.onAudio(link, bytes);
+    }
+    link.earlyBytes = 0;
+    const { earlyClose } = link;
+    link.earlyClose = undefined;
+    if (link !== this.current || this.subscriber.closed) return;
+    if (earlyClose !== undefined) return this.settleClose(link, earlyClose.code, earlyClose.reason);
+    this.sendAhead();
   }
 
   /**
-   * Reports `open` for the current connection once it is open and carries the speech: at its upgrade, or for one
-   * opened ahead, when it is given its first frame as the current one.
+   * Reports `open` once for each connection that carries the speech: at its upgrade if it is the current one, or for
+   * one opened ahead, when it becomes the current one.
    */
   private announce(): void {
     const link = this.current;
-    if (link.announced || !link.open || link.frames.length === 0) return;
+    if (link.announced || !link.open) return;
     link.announced = true;
     this.report({ type: 'open', attempt: this.failures });
   }

@@ -73,7 +73,7 @@ describe('rimeTts() with a fake transport', () => {
     });
   });
 
-  it("flush sends what is held and ends the turn's connection; the next turn waits on one opened ahead until it closed", () => {
+  it("flush sends what is held and ends the turn's connection; the next turn goes at once on one opened ahead", () => {
     scheduler().run(({ cold, hot, flush }) => {
       const fake = scripted(cold, ['o----a-x', 'o-------a-x']);
       const flushes = hot('---f-----f');
@@ -84,11 +84,12 @@ describe('rimeTts() with a fake transport', () => {
         { time: 3, frame: '<FLUSH>' },
         { time: 3, frame: '<EOS>' },
       ]);
-      // Opened at the flush (3); given the next turn at 5, it sends it once the first connection has closed (7).
+      // Opened at the flush (3) and given the next turn at 5, it sends it at once: Rime synthesizes it while the
+      // first connection finishes (its audio is emitted after the first connection's).
       expect(fake.connections[1]?.request).toBeDefined();
       expect(fake.connections[1]?.sent).toEqual([
-        { time: 7, frame: 'ence.' },
-        { time: 7, frame: '<FLUSH>' },
+        { time: 5, frame: 'ence.' },
+        { time: 5, frame: '<FLUSH>' },
         { time: 9, frame: ' And' },
         { time: 9, frame: '<FLUSH>' },
         { time: 9, frame: '<EOS>' },
@@ -669,6 +670,18 @@ describe('rimeTts() turns and backpressure (found in review)', () => {
       asyncScheduler.schedule(() => connection.open(answer), 1);
     });
 
+  it("the next turn is synthesized while the last one finishes: its audio, even its close, waits for the last one's", () => {
+    scheduler().run(({ cold, hot, expectObservable, flush }) => {
+      // 0 speaks turn 1 slowly (audio at 4 and 10, closes at 12); 1, opened at the first flush (2), gets turn 2 at
+      // the second (4), answers at 7 and closes at 9, while 0 is still speaking.
+      const fake = scripted(cold, ['o---a-----a-x', '---o-b-x']);
+      const audio = hot('-a-b-|', { a: 'One. ', b: 'Two. ' }).pipe(rimeTts(defaults(fake, { flush: hot('--f-f') })), map(text));
+      expectObservable(audio).toBe('----a-----a-(b|)', { a: 'aa', b: 'bb' });
+      flush();
+      expect(fake.connections[1]?.sent.slice(0, 1)).toEqual([{ time: 5, frame: 'Two. ' }]);
+    });
+  });
+
   it('every turn gets its first-audio, also a turn whose text was queued before the last one was heard', () => {
     scheduler().run(({ hot, flush }) => {
       const events: RimeEvent[] = [];
@@ -682,7 +695,7 @@ describe('rimeTts() turns and backpressure (found in review)', () => {
     });
   });
 
-  it('a connection opened ahead reports open when it starts carrying the speech', () => {
+  it('a connection opened ahead reports open when it becomes the current one', () => {
     scheduler().run(({ hot, flush }) => {
       const events: RimeEvent[] = [];
       const fake = answering(2);
@@ -690,9 +703,9 @@ describe('rimeTts() turns and backpressure (found in review)', () => {
         .pipe(rimeTts(defaults(fake, { flush: hot('--f------f'), events: { next: (event) => events.push(event) } })))
         .subscribe();
       flush();
-      const carrying = fake.connections.filter((connection) => connection.frames.length > 0).length;
-      expect(carrying).toBe(2);
-      expect(events.filter((event) => event.type === 'open')).toHaveLength(carrying);
+      // 0 and 1 carry the two turns; 2, opened ahead at the second flush, becomes current when 1 has closed.
+      expect(fake.connections.filter((connection) => connection.frames.length > 0)).toHaveLength(2);
+      expect(events.filter((event) => event.type === 'open')).toHaveLength(fake.connections.length);
     });
   });
 
@@ -844,7 +857,7 @@ describe('rimeTts() events', () => {
       flush();
       expect(events.filter((event) => event.type === 'first-audio')).toEqual([
         { type: 'first-audio', turn: 0, milliseconds: 3 },
-        { type: 'first-audio', turn: 1, milliseconds: 3 }, // its own connection, opened when its text came (8)
+        { type: 'first-audio', turn: 1, milliseconds: 3 }, // its own connection, opened when its text came (8; no prewarm)
         { type: 'first-audio', turn: 2, milliseconds: 5 }, // on the connection the interruption opened at 14
       ]);
     });
