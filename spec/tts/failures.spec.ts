@@ -1,23 +1,6 @@
-import { upgradeRefused } from '../../lib/transport/failures';
 import { closedEarly } from '../../lib/tts/failures';
-import { RimeError } from '../../lib/errors';
-import { backoff, retryPolicy } from '../../lib/tts/retry';
 
-describe('error mapping', () => {
-  it.each([
-    [400, 'speaker is required', 'invalid-options', false],
-    [401, 'invalid api key', 'unauthorized', false],
-    [403, 'access forbidden', 'forbidden', false],
-    [404, 'Not Found', 'protocol', false],
-    [429, 'Currently at websocket limit', 'rate-limited', true],
-    [500, 'Internal Server Error', 'server', true],
-    [501, 'mp3 needs the optional package @breezystack/lamejs', 'server', false],
-    [502, 'Bad Gateway', 'server', true],
-    [503, 'Service Unavailable', 'server', true],
-  ] as const)('upgrade %i %j -> %s, retryable %s', (status, body, kind, retryable) => {
-    expect(upgradeRefused(status, body)).toMatchObject({ kind, retryable, status, reason: body, message: `Rime refused the connection: ${status} ${body}` });
-  });
-
+describe('a close while text or audio was owed, as a RimeError', () => {
   it.each([
     [1006, '', 'connection', true, undefined],
     [1001, 'going away', 'server', true, undefined],
@@ -38,20 +21,3 @@ describe('error mapping', () => {
   });
 });
 
-describe('backoff', () => {
-  const error = new RimeError('server', 'x');
-  it('grows exponentially from 250 ms, capped at 5 s, with 50–100 % jitter', () => {
-    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoff(error, n, () => 1))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
-    expect(backoff(error, 1, () => 0)).toBe(125);
-  });
-
-  it('waits four times longer after a rate limit', () => {
-    expect(backoff(new RimeError('rate-limited', 'x'), 2, () => 1)).toBe(2000);
-  });
-
-  it('a number is a count; defaults are 3, backoff, reset on success', () => {
-    expect(retryPolicy(5)).toMatchObject({ count: 5, resetOnSuccess: true });
-    expect(retryPolicy(undefined)).toMatchObject({ count: 3, resetOnSuccess: true });
-    expect(retryPolicy({ resetOnSuccess: false })).toMatchObject({ count: 3, resetOnSuccess: false });
-  });
-});
