@@ -5,7 +5,10 @@ import type { RimeError } from '../errors';
  * why a connection ended). Never carries the API key.
  */
 export type RimeEvent =
-  /** A connection opened. `attempt` is 0 for the first, n after n consecutive failures. */
+  /**
+   * A connection starts carrying the speech: at its upgrade, or, for one opened ahead, when it becomes the current
+   * one. `attempt` is 0 for the first, n after n consecutive failures.
+   */
   | { readonly type: 'open'; readonly attempt: number }
   /**
    * Once per turn (the text up to a flush or an interruption; `turn` counts from 0): milliseconds from the turn's

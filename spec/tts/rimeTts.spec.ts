@@ -646,9 +646,14 @@ describe('rimeTts() replays bounded to the turn', () => {
       // Every sentence is heard, in order; what is heard twice is what the failed connection had already said.
       const whole = sentences.join('').trim();
       expect(heard.replace(/\s+/g, ' ').length - whole.length).toBeLessThanOrEqual(2000);
-      let from_ = 0;
-      for (const sentence of sentences) from_ = heard.indexOf(sentence.trim(), from_) + 1;
-      expect(from_).toBeGreaterThan(0);
+      let at = 0;
+      const outOfOrder: string[] = [];
+      for (const sentence of sentences) {
+        const found = heard.indexOf(sentence.trim(), at);
+        if (found === -1) outOfOrder.push(sentence);
+        else at = found + 1;
+      }
+      expect(outOfOrder).toEqual([]);
       expect(mostLive).toBeLessThanOrEqual(2); // the current connection and the one opened ahead
     });
   });
