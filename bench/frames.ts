@@ -1,5 +1,6 @@
 import { from, lastValueFrom, map, tap } from 'rxjs';
 import { TEST_VOICE_MS_PER_CHARACTER } from '../lib/server/voices/testVoiceCodec';
+import type { Frame } from '../lib/protocol/wire';
 import type { Transport } from '../lib/transport/transport';
 import { wsTransport } from '../lib/transport/wsTransport';
 import { rimeTts } from '../lib/tts/rimeTts';
@@ -36,8 +37,8 @@ async function recordRimeTts(url: string, text: readonly string[]): Promise<Conv
         event.type === 'open'
           ? {
               ...event,
-              send: (frame: string) => {
-                frames.push(frame);
+              send: (frame: Frame) => {
+                if (typeof frame === 'string') frames.push(frame);
                 event.send(frame);
               },
             }

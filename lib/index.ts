@@ -22,4 +22,5 @@ export type { TextControls } from './text/textStage';
 export { AudioChunk } from './audio/chunk';
 export { type RimeOptionsInput, type RimeTtsConfig, type RimeEvent, type RimeEventObserver, type RetryConfig, type RetryDelay, rimeTts } from './tts';
 export type { ConnectRequest, Transport, TransportEvent } from './transport/transport';
+export type { Frame } from './protocol/wire';
 export { wsTransport } from './transport/wsTransport';

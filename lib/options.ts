@@ -5,9 +5,11 @@ import { catalogLanguage, knownLanguages, knownModelIds, languageAliases, voiceI
 import { type FieldSet, described, fieldIssues, isNumberIn, isRecord, numberFromText, showValue, withDefault } from './codecs';
 import { RimeError } from './errors';
 import { nearest } from './nearest';
+import { plainWire } from './protocol/plain';
+import { RIME_ORIGIN } from './protocol/rules';
 
 /** Rime's plain websocket endpoint. */
-export const DEFAULT_RIME_URL = 'wss://users-ws.rime.ai/ws';
+export const DEFAULT_RIME_URL = `${RIME_ORIGIN}${plainWire.path}`;
 
 const oneOf = <K extends string>(values: readonly K[]) =>
   described(`one of ${values.join(', ')}`, (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u));

@@ -1,3 +1,9 @@
+import * as E from 'fp-ts/Either';
+import { RimeError } from '../errors';
+import { CLEAR, type ClientCommand, type ClientMessage, EOS, FLUSH, type ServerMessage, textMessage } from './messages';
+import { CLOSE } from './rules';
+import type { Wire } from './wire';
+
 /**
  * Rime's plain websocket protocol (`/ws`): bare text frames in, raw audio bytes out, and three commands sent as
  * text frames of their own.
@@ -9,9 +15,11 @@ export const PLAIN_COMMANDS = {
   flush: '<FLUSH>',
   /** Drop what is buffered. */
   clear: '<CLEAR>',
-} as const;
+} as const satisfies Record<ClientCommand, string>;
 
 export type PlainCommand = keyof typeof PLAIN_COMMANDS;
+
+const commandMessages: Readonly<Record<PlainCommand, ClientMessage>> = { eos: EOS, flush: FLUSH, clear: CLEAR };
 
 /** The command a frame carries, if the whole frame (surrounding whitespace aside) is one. */
 export function commandOf(frame: string): PlainCommand | undefined {
@@ -22,5 +30,17 @@ export function commandOf(frame: string): PlainCommand | undefined {
   return undefined;
 }
 
-/** The characters Rime's server buffers up to (seed page). */
-export const RIME_BUFFER_BOUNDARIES = '.,?!';
+const BINARY_FROM_CLIENT = 'binary frames are not supported: send text';
+
+/** The plain protocol's codec, for both roles. Rime sends no text frames on `/ws`: a client ignores any. */
+export const plainWire: Wire = {
+  path: '/ws',
+  encodeClient: (message) => (message.type === 'text' ? message.text : PLAIN_COMMANDS[message.type]),
+  decodeClient: (frame) => {
+    if (typeof frame !== 'string') return E.left(new RimeError('protocol', BINARY_FROM_CLIENT, { closeCode: CLOSE.unsupportedData }));
+    const command = commandOf(frame);
+    return E.right(command === undefined ? textMessage(frame) : commandMessages[command]);
+  },
+  encodeServer: (message) => message.bytes,
+  decodeServer: (frame) => E.right<RimeError, ServerMessage | undefined>(typeof frame === 'string' ? undefined : { type: 'audio', bytes: frame }),
+};

@@ -10,9 +10,12 @@ import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn,
 import { RimeError } from '../errors';
 import { ApiKey, decodeRimeQuery } from '../options';
 import * as mp3 from './encode/mp3';
-import { CLOSE, type ConnectionSettings, PlainConnection } from './connection';
+import { plainWire } from '../protocol/plain';
+import { CLOSE, RIME_TEXT_LIMIT } from '../protocol/rules';
+import { type ConnectionSettings, RimeConnection } from './connection';
 import type { ServerEvent } from './events';
 import { Fault, FaultQueue } from './faults';
+import { ROUTES, routesHint } from './routes';
 import { createTestVoice } from './voices/test';
 import type { Voice } from './voices/voice';
 
@@ -41,7 +44,7 @@ const serverProps = {
   realTimeFactor: withDefault(RealTimeFactor, 0),
   maxConnections: withDefault(Positive, 1000),
   idleTimeoutMs: withDefault(Timeout, 30_000),
-  maxTextLength: withDefault(Positive, 1000),
+  maxTextLength: withDefault(Positive, RIME_TEXT_LIMIT),
   maxFrameBytes: withDefault(Positive, 64 * 1024),
   frameBytes: withDefault(Positive, 4095),
   maxWaitingCharacters: withDefault(Positive, 1_000_000),
@@ -62,7 +65,7 @@ export interface RimeServerConfig extends Partial<RimeServerOptions> {
 }
 
 export interface RimeServer {
-  /** The `ws://host:port/ws` URL a client connects to. */
+  /** The `ws://host:port/ws` URL a client connects to (the plain protocol's path). */
   readonly url: string;
   readonly port: number;
   /** Everything the server observes, as it happens (hot; subscribe before connecting). */
@@ -131,14 +134,14 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
   const events = new Subject<ServerEvent>();
   const faults = new FaultQueue();
   options.faults.forEach((fault) => faults.add(fault, 1));
-  const connections = new Set<PlainConnection>();
+  const connections = new Set<RimeConnection>();
   const settings: ConnectionSettings = options;
   let nextId = 1;
   if (options.apiKeys === undefined) log('rime-rx server: no apiKeys configured, accepting any non-empty API key');
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
   const http = createServer({ connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs) }, (_request, response) => {
-    response.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Upgrade Required: connect with a websocket to /ws');
+    response.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Upgrade Required: connect with a websocket to ${routesHint()}`);
   });
   // Node checks these deadlines every `connectionsCheckingInterval` (30 s unless set), so a slow upgrade would live
   // for up to 40 s where 10 s is meant.
@@ -167,7 +170,8 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
     const url = new URL(request.url ?? '/', 'ws://localhost');
     const refusal = faults.takeRefusal();
     if (refusal !== undefined) return answer(refusal.status, refusal.body);
-    if (url.pathname !== '/ws') return answer(404, 'Not Found');
+    const wire = ROUTES.get(url.pathname);
+    if (wire === undefined) return answer(404, 'Not Found');
     const unauthorized = authFailure(request, options.apiKeys);
     if (unauthorized !== undefined) return answer(401, unauthorized);
     const query = decodeRimeQuery(url.searchParams);
@@ -181,9 +185,10 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
     const fault = faults.takeConnectionFault();
     wss.handleUpgrade(request, socket, head, (websocket) => {
       const id = nextId++;
-      const connection = new PlainConnection({
+      const connection = new RimeConnection({
         id,
         socket: websocket,
+        wire,
         options: query.right,
         voice,
         settings,
@@ -210,7 +215,7 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {
-    url: `ws://${host}:${port}/ws`,
+    url: `ws://${host}:${port}${plainWire.path}`,
     port,
     events: events.asObservable(),
     get connectionCount() {

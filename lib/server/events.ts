@@ -1,4 +1,4 @@
-import type { PlainCommand } from '../protocol/plain';
+import type { ClientCommand } from '../protocol/messages';
 import type { RimeQueryOptions } from '../options';
 import type { Fault } from './faults';
 
@@ -9,7 +9,7 @@ export type ServerEvent =
   | { readonly type: 'refused'; readonly status: number; readonly body: string }
   | { readonly type: 'open'; readonly connection: number; readonly options: RimeQueryOptions }
   | { readonly type: 'text'; readonly connection: number; readonly text: string }
-  | { readonly type: 'command'; readonly connection: number; readonly command: PlainCommand }
+  | { readonly type: 'command'; readonly connection: number; readonly command: ClientCommand }
   | { readonly type: 'synthesis'; readonly connection: number; readonly text: string }
   | { readonly type: 'audio'; readonly connection: number; readonly bytes: number }
   | { readonly type: 'fault'; readonly connection: number; readonly fault: Fault }

@@ -10,4 +10,6 @@ export { Fault } from './faults';
 export type { SynthesisRequest, Voice } from './voices/voice';
 export { decodeRimeQuery, RimeQueryOptions } from '../options';
 export { voiceCatalog, voiceIssues, catalogLanguage } from '../catalog';
-export { PLAIN_COMMANDS, commandOf } from '../protocol/plain';
+export { PLAIN_COMMANDS, commandOf, plainWire } from '../protocol/plain';
+export type { ClientCommand, ClientMessage, ServerMessage } from '../protocol/messages';
+export type { Frame, Wire } from '../protocol/wire';

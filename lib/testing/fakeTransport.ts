@@ -1,11 +1,14 @@
 import { Observable, type Subscriber, asyncScheduler } from 'rxjs';
 import type { RimeError } from '../errors';
+import type { ClientMessage } from '../protocol/messages';
+import { plainWire } from '../protocol/plain';
+import type { Frame, Wire } from '../protocol/wire';
 import type { ConnectRequest, Transport, TransportEvent } from '../transport/transport';
 
 /** A frame the client sent, with the scheduler's time (virtual time under `TestScheduler.run`). */
 export interface SentFrame {
   readonly time: number;
-  readonly frame: string;
+  readonly frame: Frame;
 }
 
 /** One connection the client opened on a {@link FakeTransport}: the test plays the server's part. */
@@ -17,35 +20,49 @@ export class FakeConnection {
   endedByServer = false;
   /** Whether the client has paused reading: audio sent meanwhile waits, as TCP would hold it, until it resumes. */
   paused = false;
-  private readonly unread: Uint8Array[] = [];
+  private readonly unread: Frame[] = [];
   private unreadClose: { readonly code: number; readonly reason: string } | undefined;
 
   constructor(
     readonly index: number,
     readonly request: ConnectRequest,
     private readonly subscriber: Subscriber<TransportEvent>,
+    private readonly wire: Wire,
   ) {}
 
-  /** The text frames sent, in order. */
+  /** The text frames sent, in order, as they went on the wire. */
   get frames(): string[] {
-    return this.sent.map((entry) => entry.frame);
+    return this.sent.flatMap((entry) => (typeof entry.frame === 'string' ? [entry.frame] : []));
   }
 
-  /** Completes the upgrade; `onFrame` (to play a server that answers) hears each frame the client sends after it. */
-  open(onFrame?: (frame: string) => void): void {
+  /** What the client said, in order, in the protocol's vocabulary: the same whatever the wire. */
+  get messages(): ClientMessage[] {
+    return this.sent.flatMap((entry) => {
+      const decoded = this.wire.decodeClient(entry.frame);
+      return decoded._tag === 'Right' ? [decoded.right] : [];
+    });
+  }
+
+  /**
+   * Completes the upgrade; `onMessage` (to play a server that answers) hears each message the client sends after
+   * it, decoded by the protocol's wire.
+   */
+  open(onMessage?: (message: ClientMessage) => void): void {
     this.subscriber.next({
       type: 'open',
       send: (frame) => {
         if (this.closedByClientAt !== undefined) return;
         this.sent.push({ time: asyncScheduler.now(), frame });
-        onFrame?.(frame);
+        if (onMessage === undefined) return;
+        const decoded = this.wire.decodeClient(frame);
+        if (decoded._tag === 'Right') onMessage(decoded.right);
       },
       pause: () => {
         this.paused = true;
       },
       resume: () => {
         this.paused = false;
-        while (!this.paused && this.unread.length > 0) this.deliver(this.unread.shift() ?? new Uint8Array());
+        for (let frame = this.unread.shift(); frame !== undefined; frame = this.paused ? undefined : this.unread.shift()) this.deliver(frame);
         if (!this.paused && this.unreadClose !== undefined) this.closeNow(this.unreadClose.code, this.unreadClose.reason);
       },
     });
@@ -56,20 +73,25 @@ export class FakeConnection {
     return !this.endedByServer && this.closedByClientAt === undefined;
   }
 
-  /** Sends audio bytes to the client (a string is sent as its UTF-8 bytes, handy in marble tests). */
+  /** Sends audio bytes to the client, as the protocol frames them (a string is its UTF-8 bytes, handy in marbles). */
   audio(bytes: Uint8Array | string): void {
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-    if (this.paused || this.unread.length > 0) this.unread.push(data);
-    else this.deliver(data);
+    this.frame(this.wire.encodeServer({ type: 'audio', bytes: data }));
   }
 
-  /** Audio sent while the client was not reading, waiting for it to resume. */
+  /** Sends one frame as it is, whatever the protocol would make of it. */
+  frame(frame: Frame): void {
+    if (this.paused || this.unread.length > 0) this.unread.push(frame);
+    else this.deliver(frame);
+  }
+
+  /** Bytes sent while the client was not reading, waiting for it to resume. */
   get unreadBytes(): number {
-    return this.unread.reduce((sum, data) => sum + data.length, 0);
+    return this.unread.reduce((sum, frame) => sum + (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length), 0);
   }
 
-  private deliver(bytes: Uint8Array): void {
-    this.subscriber.next({ type: 'audio', bytes });
+  private deliver(frame: Frame): void {
+    this.subscriber.next({ type: 'frame', frame });
   }
 
   /** Closes the connection from the server side (a client that is not reading hears it once it resumes). */
@@ -95,7 +117,8 @@ export class FakeConnection {
 /**
  * A transport with no network, for marble tests of pipelines that use `rimeTts`: every connection the client opens
  * is handed to `serve` (which plays the server, usually by subscribing to marble observables) and recorded in
- * `connections`.
+ * `connections`. It speaks the protocol of `wire` (default: Rime's plain `/ws`); a test that plays the server in
+ * messages (`open(onMessage)`, `messages`, `audio`) runs unchanged over any protocol.
  *
  * @example
  * const fake = new FakeTransport((connection) => cold('-o-a-c', { o: 'open', a: 'audio', c: 'close' })
@@ -105,11 +128,14 @@ export class FakeConnection {
 export class FakeTransport {
   readonly connections: FakeConnection[] = [];
 
-  constructor(private readonly serve: (connection: FakeConnection) => void = (connection) => connection.open()) {}
+  constructor(
+    private readonly serve: (connection: FakeConnection) => void = (connection) => connection.open(),
+    private readonly wire: Wire = plainWire,
+  ) {}
 
   readonly transport: Transport = (request) =>
     new Observable<TransportEvent>((subscriber) => {
-      const connection = new FakeConnection(this.connections.length, request, subscriber);
+      const connection = new FakeConnection(this.connections.length, request, subscriber, this.wire);
       this.connections.push(connection);
       this.serve(connection);
       return () => {

@@ -3,13 +3,14 @@ import { isLeft } from 'fp-ts/Either';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { type FieldSet, TimerDelay, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
 import { RimeError } from '../errors';
+import { RIME_BUFFER_BOUNDARIES, RIME_TEXT_LIMIT } from '../protocol/rules';
 import { DEFAULT_RELEASE_AFTER_MS, type Emit, type TextControls, type TextStage, textStage } from './textStage';
 
 /** Rime's own buffering characters (seed page): `. , ? !`. */
-export const DEFAULT_BOUNDARIES = '.,?!';
+export const DEFAULT_BOUNDARIES = RIME_BUFFER_BOUNDARIES;
 
 /** Rime's limit on the text of one synthesis. */
-export const DEFAULT_MAX_LENGTH = 1000;
+export const DEFAULT_MAX_LENGTH = RIME_TEXT_LIMIT;
 
 const Boundaries = described(
   'a non-empty string of punctuation characters (no letters, digits or whitespace)',

@@ -1,15 +1,7 @@
-import { RimeError, type RimeErrorKind } from '../errors';
+import { RimeError } from '../errors';
+import { kindOfStatus } from '../protocol/rules';
 
 const NOT_IMPLEMENTED = 501;
-
-/** The kind of failure an HTTP status stands for, as Rime uses them on the upgrade and in close reasons. */
-export function kindOfStatus(status: number): RimeErrorKind {
-  if (status === 400) return 'invalid-options';
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 429) return 'rate-limited';
-  return status >= 500 ? 'server' : 'protocol';
-}
 
 /**
  * A refused upgrade. Retried: 429 (with a longer backoff) and 5xx but 501. Never retried: 400, 401, 403, other 4xx,

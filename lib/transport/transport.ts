@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Frame } from '../protocol/wire';
 
 /** What a transport needs to open one connection. The key goes in the `Authorization` header, nowhere else. */
 export interface ConnectRequest {
@@ -8,19 +9,20 @@ export interface ConnectRequest {
 }
 
 /**
- * What happens on a connection, in order: `open` once, then audio, then `close` once (the observable completes).
- * Audio bytes are handed over: the transport never writes to them again, so they can be passed on without a copy.
- * `pause` stops reading from the socket (no audio events until `resume`; the server is held back by TCP flow
- * control): a transport that cannot pause leaves them out, and a slow consumer's backpressure then bounds nothing.
+ * What happens on a connection, in order: `open` once, then the server's frames, then `close` once (the observable
+ * completes). Frames are whatever the protocol sends (text or binary); a binary frame's bytes are handed over: the
+ * transport never writes to them again, so they can be passed on without a copy. `pause` stops reading from the
+ * socket (no frames until `resume`; the server is held back by TCP flow control): a transport that cannot pause
+ * leaves them out, and a slow consumer's backpressure then bounds nothing.
  */
 export type TransportEvent =
   | {
       readonly type: 'open';
-      readonly send: (frame: string) => void;
+      readonly send: (frame: Frame) => void;
       readonly pause?: () => void;
       readonly resume?: () => void;
     }
-  | { readonly type: 'audio'; readonly bytes: Uint8Array }
+  | { readonly type: 'frame'; readonly frame: Frame }
   | { readonly type: 'close'; readonly code: number; readonly reason: string };
 
 /**

@@ -55,9 +55,8 @@ function redactKey(text: string, key: string): string {
 
 /**
  * The transport on `ws`: the API key in the `Authorization` header of the upgrade, a handshake timeout, binary
- * frames as `Uint8Array` views on the message's own bytes, which `ws` never reuses.
- * Text frames from the server are ignored (Rime's plain protocol sends none). Errors keep nothing of the request:
- * not the key, not the headers.
+ * frames as `Uint8Array` views on the message's own bytes, which `ws` never reuses, text frames as strings.
+ * Errors keep nothing of the request: not the key, not the headers.
  */
 export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
   new Observable<TransportEvent>((subscriber) => {
@@ -94,7 +93,8 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
     });
     socket.on('message', (data: Buffer, isBinary) => {
       // A view, not a copy: ws gives every message its own bytes (fresh reads or concatenations), never rewritten.
-      if (isBinary) subscriber.next({ type: 'audio', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+      const frame = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString();
+      subscriber.next({ type: 'frame', frame });
     });
     socket.on('close', (code, reason) => {
       if (!opened) return; // the 'error' or 'unexpected-response' handler reports it

@@ -4,12 +4,13 @@ import type { ObservableInput } from 'rxjs';
 import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
 import { RimeError } from '../errors';
 import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
-import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
+import { RIME_TEXT_LIMIT } from '../protocol/rules';
 import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
 import type { Transport } from '../transport/transport';
 import { wsTransport } from '../transport/wsTransport';
 import type { RimeEventObserver } from './events';
 import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
+import { type SpeechProtocol, plainSpeech } from './speechProtocol';
 
 /** The most text one connection carries by default, and so the most a retry says again: about two minutes of speech. */
 const DEFAULT_MAX_REPLAY_CHARACTERS = 2000;
@@ -82,6 +83,7 @@ export interface RimeTtsConfig extends RimeOptionsInput {
 
 export interface TtsSettings {
   readonly options: RimeOptions;
+  readonly protocol: SpeechProtocol;
   /** The websocket URL, built once. */
   readonly url: URL;
   readonly apiKey: string;
@@ -151,6 +153,7 @@ function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.
   const { apiKey: _apiKey, ...withoutKey } = options.right;
   return E.right({
     options: withoutKey,
+    protocol: plainSpeech,
     url: rimeUrl(withoutKey),
     retry: retryPolicy(tts.right.retry),
     handshakeTimeoutMs: tts.right.handshakeTimeoutMs,

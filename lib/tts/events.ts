@@ -1,3 +1,4 @@
+import type { Subscriber } from 'rxjs';
 import type { RimeError } from '../errors';
 
 /**
@@ -36,4 +37,14 @@ export type RimeEvent =
  */
 export interface RimeEventObserver {
   readonly next?: (event: RimeEvent) => void;
+}
+
+/** Tells `events` of `event`; an observer that throws ends `subscriber` with its error, as a throwing `tap` would. */
+export function report(events: RimeEventObserver | undefined, subscriber: Subscriber<unknown>, event: RimeEvent): void {
+  if (events?.next === undefined || subscriber.closed) return;
+  try {
+    events.next(event);
+  } catch (error: unknown) {
+    subscriber.error(error);
+  }
 }

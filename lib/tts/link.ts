@@ -1,10 +1,13 @@
 import { asyncScheduler, type Subscription } from 'rxjs';
-import { PLAIN_COMMANDS, commandOf } from '../protocol/plain';
+import type { ClientMessage } from '../protocol/messages';
+import type { Wire } from '../protocol/wire';
 import type { TransportEvent } from '../transport/transport';
 import type { TtsSettings } from './config';
 
-/** Whether a frame is one of the protocol's commands rather than text. */
-const isCommand = (frame: string): boolean => commandOf(frame) !== undefined;
+/** The most audio a connection keeps before it is current; past it, its socket is not read until then. */
+const EARLY_AUDIO_LIMIT = 1024 * 1024;
+
+const charactersOf = (message: ClientMessage): number => (message.type === 'text' ? message.text.length : 0);
 
 /**
  * A turn: the text from the start, a flush or an interruption to the next one. Its first audio is timed from when
@@ -19,14 +22,15 @@ export interface Turn {
 }
 
 /**
- * One websocket connection's share of the work: the frames it was given (to replay if it fails) and its state. A
- * link queued behind the current one opens ahead of time but sends nothing until it becomes current.
+ * One websocket connection's share of the work: the messages it was given (its log, replayed if it fails; encoded
+ * by the protocol's wire only when sent) and its state. A link queued behind the current one opens ahead of time
+ * but sends nothing until it becomes current.
  */
 export class Link {
-  /** Every frame given to this connection, sent or waiting, in order. */
-  readonly frames: string[] = [];
+  /** Every message given to this connection, sent or waiting, in order. */
+  readonly messages: ClientMessage[] = [];
   private sentCount = 0;
-  private send: ((frame: string) => void) | undefined;
+  private send: ((message: ClientMessage) => void) | undefined;
   private flow: { readonly pause?: () => void; readonly resume?: () => void } = {};
   private reading = true;
   /** Whether downstream takes audio (`backpressure`), and whether this connection's early audio is held back. */
@@ -37,13 +41,13 @@ export class Link {
   spoke = false;
   /** Audio bytes received on this connection. */
   audioBytes = 0;
-  /** Where the first text frame that no audio has answered yet stands in `frames` (text sent after the latest audio). */
+  /** Where the first text that no audio has answered yet stands in `messages` (text sent after the latest audio). */
   unansweredFrom: number | undefined;
   /** Since when the server owes audio for that text: a flush or `<EOS>` followed it (or `immediate` mode). */
   owedSince: number | undefined;
   /** After `<EOS>` went out: the latest of it and the audio since, which the server's close must follow in time. */
   quietSince: number | undefined;
-  /** Characters given since the last `<FLUSH>`/`<EOS>`: what the server may hold unsynthesized. */
+  /** Characters given since the last flush or `eos`: what the server may hold unsynthesized. */
   heldCharacters = 0;
   /** Characters of all the text given: what a retry of this connection would say again. */
   textCharacters = 0;
@@ -53,13 +57,14 @@ export class Link {
   announced = false;
 
   constructor(
-    /** Whether the server synthesizes every text frame as it comes (`segment=immediate`). */
+    private readonly wire: Wire,
+    /** Whether the server synthesizes every text as it comes (`segment=immediate`). */
     private readonly synthesizesText: boolean,
-    frames: readonly string[],
+    messages: readonly ClientMessage[],
     /** Queued behind the current connection: opens, but sends nothing until {@link release}. */
     private queued: boolean,
   ) {
-    frames.forEach((frame) => this.push(frame));
+    messages.forEach((message) => this.push(message));
   }
 
   get connecting(): boolean {
@@ -74,13 +79,13 @@ export class Link {
     return this.textCharacters > 0;
   }
 
-  /** Whether `<EOS>` was given: this connection takes nothing more and ends when the server closes it. */
+  /** Whether `eos` was given: this connection takes nothing more and ends when the server closes it. */
   get ended(): boolean {
-    return this.frames[this.frames.length - 1] === PLAIN_COMMANDS.eos;
+    return this.messages[this.messages.length - 1]?.type === 'eos';
   }
 
   get endOfStreamSent(): boolean {
-    return this.sentCount > 0 && this.frames[this.sentCount - 1] === PLAIN_COMMANDS.eos;
+    return this.sentCount > 0 && this.messages[this.sentCount - 1]?.type === 'eos';
   }
 
   connect(settings: TtsSettings, onEvent: (event: TransportEvent) => void, onError: (error: unknown) => void): void {
@@ -90,7 +95,7 @@ export class Link {
   }
 
   opened(event: Extract<TransportEvent, { type: 'open' }>): void {
-    this.send = event.send;
+    this.send = (message) => event.send(this.wire.encodeClient(message));
     this.flow = event;
     if (!this.reading) event.pause?.();
     this.transmitWaiting();
@@ -118,9 +123,25 @@ export class Link {
   }
 
   /** Audio received before this connection became current, in order, and how the server closed it meanwhile. */
-  readonly early: Uint8Array[] = [];
-  earlyBytes = 0;
+  private readonly early: Uint8Array[] = [];
+  private earlyBytes = 0;
   earlyClose: { readonly code: number; readonly reason: string } | undefined;
+
+  /** Keeps audio that came before this connection is current; past {@link EARLY_AUDIO_LIMIT}, stops reading. */
+  keepEarly(bytes: Uint8Array): void {
+    this.answered(0);
+    this.early.push(bytes);
+    this.earlyBytes += bytes.length;
+    if (this.earlyBytes > EARLY_AUDIO_LIMIT) this.holdBack(true);
+  }
+
+  /** The oldest audio kept early, taken; the socket is read again. */
+  takeEarly(): Uint8Array | undefined {
+    this.holdBack(false);
+    const bytes = this.early.shift();
+    this.earlyBytes -= bytes?.length ?? 0;
+    return bytes;
+  }
 
   /** Whether frames go out as they are given (not held back for a connection ahead of this one). */
   get released(): boolean {
@@ -133,11 +154,11 @@ export class Link {
     this.transmitWaiting();
   }
 
-  push(frame: string): void {
-    this.frames.push(frame);
-    const text = !isCommand(frame);
-    this.heldCharacters = text ? this.heldCharacters + frame.length : 0;
-    if (text) this.textCharacters += frame.length;
+  push(message: ClientMessage): void {
+    this.messages.push(message);
+    const characters = charactersOf(message);
+    this.heldCharacters = message.type === 'text' ? this.heldCharacters + characters : 0;
+    this.textCharacters += characters;
     this.transmitWaiting();
   }
 
@@ -149,33 +170,35 @@ export class Link {
     if (this.quietSince !== undefined) this.quietSince = asyncScheduler.now();
   }
 
-  /** Forgets frames not sent yet (an interruption before they went out). */
+  /** Forgets messages not sent yet (an interruption before they went out). */
   dropUnsent(): void {
-    this.frames.length = this.sentCount;
+    this.messages.length = this.sentCount;
     this.heldCharacters = 0;
-    this.textCharacters = this.frames.reduce((sum, frame) => sum + (isCommand(frame) ? 0 : frame.length), 0);
+    this.textCharacters = this.messages.reduce((sum, message) => sum + charactersOf(message), 0);
     if (this.textCharacters === 0) this.turn = undefined;
   }
 
   private transmitWaiting(): void {
-    if (this.queued || this.send === undefined) return;
-    while (this.sentCount < this.frames.length) this.transmit(this.frames[this.sentCount] ?? '');
+    for (let message = this.messages[this.sentCount]; message !== undefined && !this.queued; message = this.messages[this.sentCount]) {
+      if (this.send === undefined) return;
+      this.transmit(message);
+    }
   }
 
-  private transmit(frame: string): void {
-    this.send?.(frame);
+  private transmit(message: ClientMessage): void {
+    this.send?.(message);
     const index = this.sentCount++;
-    const text = !isCommand(frame);
+    const text = message.type === 'text';
     if (text) this.spoke = true;
     if (text && this.unansweredFrom === undefined) this.unansweredFrom = index;
-    const owing = text ? this.synthesizesText : frame !== PLAIN_COMMANDS.clear;
+    const owing = text ? this.synthesizesText : message.type !== 'clear';
     if (owing && this.unansweredFrom !== undefined) this.owedSince ??= asyncScheduler.now();
-    if (frame === PLAIN_COMMANDS.eos) this.quietSince = asyncScheduler.now();
+    if (message.type === 'eos') this.quietSince = asyncScheduler.now();
   }
 
-  /** Closes the connection (the transport closes with 1000); with `interrupt`, tells the server `<CLEAR>` first. */
-  dispose(interrupt: boolean): void {
-    if (interrupt && this.send !== undefined && !this.queued) this.send(PLAIN_COMMANDS.clear);
+  /** Closes the connection (the transport closes with 1000); `last`, if given, is sent first (an interruption's `clear`). */
+  dispose(last?: ClientMessage): void {
+    if (last !== undefined && this.send !== undefined && !this.queued) this.send(last);
     this.send = undefined;
     this.subscription?.unsubscribe();
   }

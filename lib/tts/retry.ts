@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { type ObservableInput, timer } from 'rxjs';
+import { type ObservableInput, type Subscription, defer, take, timer } from 'rxjs';
 import { MAX_TIMER_MS, described, isNumberIn } from '../codecs';
 import type { RimeError } from '../errors';
 
@@ -51,4 +51,79 @@ export function retryPolicy(config: RetryConfig | undefined): RetryPolicy {
     delay: typeof delay === 'number' ? () => timer(delay) : delay,
     resetOnSuccess: options.resetOnSuccess ?? true,
   };
+}
+
+/**
+ * One subscription's retries: counts consecutive failures, waits out the backoff before the next attempt, and
+ * tells progress from a replay saying the same again.
+ */
+export class Retries {
+  private failures = 0;
+  /**
+   * The most audio a failed connection delivered for what the current one replays. A retry speaks it from the
+   * start, so audio arriving is progress only past this point: the same fault after the same bytes is a failure
+   * again, not a success that resets the count.
+   */
+  private audioToBeat = 0;
+  private backoff: Subscription | undefined;
+
+  constructor(private readonly policy: RetryPolicy) {}
+
+  /** Consecutive failures so far: the attempt the current connection is. */
+  get attempt(): number {
+    return this.failures;
+  }
+
+  /** Whether a retry waits out its backoff. */
+  get waiting(): boolean {
+    return this.backoff !== undefined;
+  }
+
+  /** A connection that has now received `audioBytes` in all made progress, if past what failed before it. */
+  progress(audioBytes: number): void {
+    if (this.policy.resetOnSuccess && audioBytes > this.audioToBeat) this.failures = 0;
+  }
+
+  /** A connection carrying none of the failed ones' text took over: nothing to beat on it. */
+  freshStart(): void {
+    this.audioToBeat = 0;
+  }
+
+  /**
+   * Whether `error` is retried (it is retryable and the count is not spent); if so, it counts. `deliveredBytes`:
+   * the failed connection's audio, to beat when `replaysAll` (its text is said again from the start).
+   */
+  admit(error: RimeError, deliveredBytes: number, replaysAll: boolean): boolean {
+    if (!error.retryable || this.failures >= this.policy.count) return false;
+    this.failures++;
+    this.audioToBeat = replaysAll ? Math.max(this.audioToBeat, deliveredBytes) : 0;
+    return true;
+  }
+
+  /**
+   * Waits out the policy's delay, then calls `next`. A delay that completes without emitting means: stop retrying
+   * (`giveUp` with `error`); one that fails gives up with its own error.
+   */
+  wait(error: RimeError, next: () => void, giveUp: (error: unknown) => void): void {
+    let waited = false;
+    this.backoff = defer(() => this.policy.delay(error, this.failures))
+      .pipe(take(1))
+      .subscribe({
+        next: () => {
+          waited = true;
+          this.backoff = undefined;
+          next();
+        },
+        complete: () => {
+          if (!waited) giveUp(error);
+        },
+        error: giveUp,
+      });
+  }
+
+  /** Abandons a pending retry (an interruption, the end). */
+  cancel(): void {
+    this.backoff?.unsubscribe();
+    this.backoff = undefined;
+  }
 }

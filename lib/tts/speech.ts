@@ -1,29 +1,25 @@
-import { type Subscriber, type Subscription, asyncScheduler, defer, take } from 'rxjs';
+import { type Subscriber, asyncScheduler } from 'rxjs';
 import type { AudioChunk } from '../audio/chunk';
-import { Deadline } from '../deadline';
 import { RimeError } from '../errors';
-import { PLAIN_COMMANDS, RIME_BUFFER_BOUNDARIES, commandOf } from '../protocol/plain';
-import { DEFAULT_MAX_LENGTH as RIME_TEXT_LIMIT } from '../text/sentences';
+import { type ClientMessage, EOS, FLUSH } from '../protocol/messages';
+import { RIME_TEXT_LIMIT, closedEarly, isBufferBoundary } from '../protocol/rules';
 import type { TransportEvent } from '../transport/transport';
 import { AudioChunker } from './audio';
-import type { TtsCommand } from './commands';
 import type { TtsSettings } from './config';
-import type { RimeEvent } from './events';
-import { closedEarly } from './failures';
+import { type RimeEvent, report } from './events';
 import { Link, type Turn } from './link';
-
-/** The most audio a connection keeps before it is current; past it, its socket is not read until then. */
-const EARLY_AUDIO_LIMIT = 1024 * 1024;
+import { Retries } from './retry';
+import { Watchdog } from './watchdog';
 
 /**
- * One subscription's speech: feeds commands to the current connection, emits its audio, replaces it on a failure
- * (replaying what it was given), at the end of a turn (the next one, opened ahead, takes over once the server has
- * closed the current one after its last audio) or on an interruption (switching to the one opened ahead).
+ * One subscription's speech: feeds the text side's messages to the current connection, emits its audio, replaces
+ * it on a failure (replaying what the protocol says to), at the end of a turn (the next one, opened ahead, takes
+ * over once the server has closed the current one after its last audio) or on an interruption.
  */
 export class Speech {
   private current: Link;
   /**
-   * The connections after the current one, in order: each ended with `<EOS>` but the last, and holding its frames
+   * The connections after the current one, in order: each ended with `eos` but the last, and holding its messages
    * until it becomes current, so no connection ever carries two turns. The first is opened ahead of time (with
    * `prewarm`); an empty last one is the spare an interruption continues on.
    */
@@ -38,25 +34,16 @@ export class Speech {
   private turn: Turn | undefined;
   private turnOpen = false;
   private turns = 0;
-  /** The source completed: `<EOS>` was given; nothing more will be said. */
+  /** The source completed: `eos` was given; nothing more will be said. */
   private endOfStream = false;
-  private failures = 0;
-  /**
-   * The most audio a failed connection delivered for the frames the current one replays. A retry speaks them from
-   * the start, so audio arriving is progress only past this point: the same fault after the same bytes is a failure
-   * again, not a success that resets the count.
-   */
-  private audioToBeat = 0;
+  private readonly retries: Retries;
   private readonly chunker: AudioChunker;
-  /** The backoff before a retry, while one is pending. */
-  private retryWait: Subscription | undefined;
   /** Whether the sockets are read (downstream takes audio), and since when. */
   private reading = true;
   private readingSince = 0;
   /** Since when the current connection is current: nothing is awaited from it before. */
   private currentSince = 0;
-  private readonly closeDeadline: Deadline;
-  private readonly audioDeadline: Deadline;
+  private readonly watchdog: Watchdog;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
   private readonly emitAudio = (chunk: AudioChunk): void => this.subscriber.next(chunk);
 
@@ -65,50 +52,42 @@ export class Speech {
     private readonly settings: TtsSettings,
   ) {
     this.chunker = new AudioChunker(settings.options.audioFormat, settings.options.samplingRate);
+    this.retries = new Retries(settings.retry);
     this.current = this.newLink([], false);
-    const { eosTimeoutMs, audioTimeoutMs } = settings;
     // Nothing is awaited while a retry is pending or the socket is not read (the server's audio waits for us then).
     const waitedSince = (since: number | undefined) =>
-      since === undefined || !this.reading || this.retryWait !== undefined ? undefined : Math.max(since, this.readingSince, this.currentSince);
-    this.closeDeadline = new Deadline(
-      eosTimeoutMs,
-      () => waitedSince(this.current.quietSince),
-      () => this.fail(new RimeError('timeout', `Rime did not close the connection within ${eosTimeoutMs} ms after <EOS>`)),
-    );
-    this.audioDeadline = new Deadline(
-      audioTimeoutMs,
-      () => waitedSince(this.current.owedSince),
-      () => this.fail(new RimeError('timeout', `no audio from Rime within ${audioTimeoutMs} ms of the text sent`)),
-    );
+      since === undefined || !this.reading || this.retries.waiting ? undefined : Math.max(since, this.readingSince, this.currentSince);
+    this.watchdog = new Watchdog(settings, () => this.current, waitedSince, (error) => this.fail(error));
   }
 
-  private newLink(frames: readonly string[], queued: boolean): Link {
-    const link = new Link(this.settings.options.segment === 'immediate', frames, queued);
+  private newLink(messages: readonly ClientMessage[], queued: boolean): Link {
+    const link = new Link(this.settings.protocol.wire, this.settings.options.segment === 'immediate', messages, queued);
     link.read(this.reading);
     return link;
   }
 
   /**
    * Stops reading the sockets while downstream cannot take more audio (`reading` false), and reads again when it
-   * can: the server's audio then waits in the network, not in memory. The audio and `<EOS>` deadlines do not run
-   * meanwhile, and start again when reading does.
+   * can: the server's audio then waits in the network, not in memory. The deadlines do not run meanwhile, and start
+   * again when reading does.
    */
   read(reading: boolean): void {
     if (reading === this.reading) return;
     this.reading = reading;
     if (reading) this.readingSince = asyncScheduler.now();
     [this.current, ...this.ahead].forEach((link) => link.read(reading));
-    if (reading) this.watchDeadlines();
+    if (reading) this.watchdog.watch();
   }
 
   start(): void {
     this.connect(this.current);
   }
 
-  handle(command: TtsCommand): void {
-    switch (command.kind) {
-      case 'segment':
-        return this.speak(command.text);
+  /** What the text side asks: a segment, the end of a turn (`flush`), an interruption (`clear`), the end (`eos`). */
+  handle(message: ClientMessage): void {
+    switch (message.type) {
+      case 'text':
+        return this.speak(message);
       case 'flush':
         this.turnOpen = false;
         if (this.receiving().hasText) this.endConnection();
@@ -120,7 +99,7 @@ export class Speech {
     }
   }
 
-  /** The connection new frames go to: the first that has not been ended. */
+  /** The connection new messages go to: the first that has not been ended. */
   private receiving(): Link {
     if (!this.current.ended) return this.current;
     // Every connection ahead but the last has been ended: only the last can take more (constant time, however many
@@ -129,18 +108,19 @@ export class Speech {
     if (last !== undefined && !last.ended) return last;
     const next = this.newLink([], true);
     this.ahead.push(next);
-    if (this.ahead.length === 1 && this.settings.prewarm && this.retryWait === undefined) this.connect(next);
+    if (this.ahead.length === 1 && this.settings.prewarm && !this.retries.waiting) this.connect(next);
     return next;
   }
 
   /**
-   * Sends a segment so that the server synthesizes exactly it: by default `<FLUSH>` after every segment (the
-   * connection is `segment=never`). With a `segment` mode of the caller's, a `<FLUSH>` first when the server's buffer
+   * Sends a segment so that the server synthesizes exactly it: by default a flush after every segment (the
+   * connection is `segment=never`). With a `segment` mode of the caller's, a flush first when the server's buffer
    * would otherwise pass Rime's text limit, and in `bySentence` one after a segment that Rime's own buffering would
    * not end (a sentence closed by a quote or bracket, a long text cut at whitespace). A segment that would take the
    * connection past `maxReplayCharacters` goes to the next one, so a retry never says more again.
    */
-  private speak(text: string): void {
+  private speak(segment: Extract<ClientMessage, { type: 'text' }>): void {
+    const { text } = segment;
     if (!this.turnOpen || this.turn === undefined) {
       this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
       this.turnOpen = true;
@@ -151,55 +131,48 @@ export class Speech {
       this.endConnection();
       link = this.receiving();
     }
-    if (link.heldCharacters > 0 && link.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(PLAIN_COMMANDS.flush);
+    if (link.heldCharacters > 0 && link.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(FLUSH);
     link.turn ??= this.turn;
-    this.give(text);
+    this.give(segment);
     this.noteTextSent();
     const { flushEachSegment, options } = this.settings;
-    if (flushEachSegment || (options.segment === 'bySentence' && !RIME_BUFFER_BOUNDARIES.includes(text.charAt(text.length - 1)))) {
-      this.give(PLAIN_COMMANDS.flush);
-    }
+    if (flushEachSegment || (options.segment === 'bySentence' && !isBufferBoundary(text.charAt(text.length - 1)))) this.give(FLUSH);
   }
 
   /**
-   * Ends the receiving connection with `<EOS>` (Rime synthesizes what it holds, sends it, and closes): a retry of it
+   * Ends the receiving connection with `eos` (Rime synthesizes what it holds, sends it, and closes): a retry of it
    * can only say its own text again. What comes next goes to the connection after it.
    */
   private endConnection(): void {
-    this.give(PLAIN_COMMANDS.eos);
+    this.give(EOS);
     this.receiving();
     this.sendAhead();
   }
 
-  /** The source completed: `<EOS>` where text waits for it; done at once if no connection owes anything. */
+  /** The source completed: `eos` where text waits for it; done at once if no connection owes anything. */
   private end(): void {
     this.endOfStream = true;
     const last = this.ahead[this.ahead.length - 1];
     const link = !this.current.ended ? this.current : last !== undefined && !last.ended ? last : undefined;
-    if (link?.hasText === true) return this.give(PLAIN_COMMANDS.eos);
+    if (link?.hasText === true) return this.give(EOS);
     if (link !== this.current) {
       // Connections still speaking end the speech; an empty one after them is not needed.
       if (link !== undefined) this.ahead.splice(this.ahead.indexOf(link), 1);
-      return link?.dispose(false);
+      return link?.dispose();
     }
-    // Nothing is owed (all was spoken on connections that have closed): no connection just for `<EOS>`.
+    // Nothing is owed (all was spoken on connections that have closed): no connection just for `eos`.
     this.disposeLinks();
     this.subscriber.complete();
   }
 
-  private give(frame: string): void {
+  private give(message: ClientMessage): void {
     const link = this.receiving();
-    link.push(frame);
-    if ((link === this.current || link.released) && !link.connecting && this.retryWait === undefined) this.connect(link);
-    this.watchDeadlines();
+    link.push(message);
+    if ((link === this.current || link.released) && !link.connecting && !this.retries.waiting) this.connect(link);
+    this.watchdog.watch();
     this.announce();
     if (link === this.current) this.sendAhead();
     else this.noteTextSent(link);
-  }
-
-  private watchDeadlines(): void {
-    this.audioDeadline.watch();
-    this.closeDeadline.watch();
   }
 
   /** `link`'s turn had its first text sent now, if not before: its first audio is timed from here. */
@@ -209,21 +182,23 @@ export class Speech {
   }
 
   /**
-   * Once the current connection has sent `<EOS>`, the next one sends what it holds (and what comes), so Rime
+   * Once the current connection has sent `eos`, the next one sends what it holds (and what comes), so Rime
    * synthesizes it while the current one finishes: no connection waits for another's close. Its audio is kept until
    * it is current (see `onEvent`), so the order of the speech is the order of the text.
    */
   private sendAhead(): void {
     const next = this.ahead[0];
-    if (next === undefined || next.released || !this.current.endOfStreamSent || this.retryWait !== undefined) return;
+    if (next === undefined || next.released || !this.current.endOfStreamSent || this.retries.waiting) return;
     next.release();
     if (!next.connecting && (this.settings.prewarm || next.hasText)) this.connect(next);
     this.noteTextSent(next);
   }
 
-  /** `to` carries on with `from`'s frames, and so with its turn. */
-  private relink(from: Link, to: Link): void {
-    to.turn = from.turn;
+  /** A fresh connection in place of `from`, given `messages` of its log, and so its turn. */
+  private successor(from: Link, messages: readonly ClientMessage[], queued: boolean): Link {
+    const link = this.newLink(messages, queued);
+    link.turn = from.turn;
+    return link;
   }
 
   private connect(link: Link): void {
@@ -240,23 +215,23 @@ export class Speech {
       link.opened(event);
       this.noteTextSent(link);
       if (link !== this.current) return;
-      this.watchDeadlines();
+      this.watchdog.watch();
       this.announce();
       return this.sendAhead();
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
-    if (link === this.current) return this.onAudio(link, event.bytes);
-    if (link !== this.ahead[0]) return;
+    const decoded = this.settings.protocol.wire.decodeServer(event.frame);
+    if (decoded._tag === 'Left') return link === this.current ? this.fail(decoded.left) : this.lostAhead(link);
+    const message = decoded.right;
+    if (message === undefined) return;
+    if (link === this.current) return this.onAudio(link, message.bytes);
     // The next connection speaks while this one finishes: its audio waits, bounded, until it is current.
-    link.answered(0);
-    link.early.push(event.bytes);
-    link.earlyBytes += event.bytes.length;
-    if (link.earlyBytes > EARLY_AUDIO_LIMIT) link.holdBack(true);
+    if (link === this.ahead[0]) link.keepEarly(message.bytes);
   }
 
   private onAudio(link: Link, bytes: Uint8Array): void {
     link.answered(bytes.length);
-    if (this.settings.retry.resetOnSuccess && link.audioBytes > this.audioToBeat) this.failures = 0;
+    this.retries.progress(link.audioBytes);
     this.chunker.push(bytes, this.emitAudio);
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
     if (link !== this.current || this.subscriber.closed) return;
@@ -273,7 +248,7 @@ export class Speech {
    * its handshake never competes with the first audio.
    */
   private prewarm(): void {
-    if (!this.settings.spare || !this.spareWanted || this.endOfStream || this.ahead.length > 0 || this.retryWait !== undefined) return;
+    if (!this.settings.spare || !this.spareWanted || this.endOfStream || this.ahead.length > 0 || this.retries.waiting) return;
     const spare = this.newLink([], true);
     this.ahead.push(spare);
     this.connect(spare);
@@ -281,8 +256,8 @@ export class Speech {
 
   /**
    * The server closed a connection. A clean close (1000) is taken as the server's word that what it was sent before
-   * its latest audio has been spoken (Rime closes cleanly after `<EOS>` once everything is sent, and closes idle
-   * connections): after `<EOS>` the connection is done, and the next one goes on (or the speech ends), before it the
+   * its latest audio has been spoken (Rime closes cleanly after `eos` once everything is sent, and closes idle
+   * connections): after `eos` the connection is done, and the next one goes on (or the speech ends), before it the
    * connection was idle. Text sent after the latest audio may have raced the close: if audio was owed for it, it was
    * lost, and it alone is retried (a failure); if the server was only holding it (waiting for a flush), it moves to
    * the next connection.
@@ -304,7 +279,7 @@ export class Speech {
     const unanswered = link.unansweredFrom;
     if (code === 1000 && unanswered === undefined) {
       if (!link.endOfStreamSent) this.spareWanted = false; // closed idle
-      this.closeDeadline.cancel();
+      this.watchdog.closed();
       if (link.endOfStreamSent && this.endOfStream && !this.ahead.some((next) => next.hasText)) return this.subscriber.complete();
       return this.advance();
     }
@@ -312,9 +287,7 @@ export class Speech {
       // Text the server was only holding (a `segment` mode of the caller's, waiting for a flush) when it closed idle:
       // nothing failed. It goes to the next connection, opened when more comes (a flush, text, the end).
       this.spareWanted = false;
-      const carried = this.newLink(link.frames.slice(unanswered), false);
-      this.relink(link, carried);
-      return this.replaceCurrent(carried);
+      return this.replaceCurrent(this.successor(link, this.settings.protocol.replay(link.messages, unanswered), false));
     }
     this.fail(closedEarly(code, reason), code === 1000 ? unanswered : 0);
   }
@@ -332,16 +305,15 @@ export class Speech {
     const at = this.ahead.indexOf(link);
     if (at === -1) return;
     this.spareWanted = false;
-    if (link.frames.length === 0) return void this.ahead.splice(at, 1);
-    const fresh = this.newLink(link.frames, true);
-    this.relink(link, fresh);
-    this.ahead[at] = fresh;
+    link.dispose();
+    if (link.messages.length === 0) return void this.ahead.splice(at, 1);
+    this.ahead[at] = this.successor(link, link.messages, true);
   }
 
   /** Goes on with the connection after the current one (or a new one when more comes), which sends what it holds. */
   private advance(): void {
     this.replaceCurrent(this.ahead.shift() ?? this.newLink([], false));
-    if (this.current.frames.length > 0 && !this.current.connecting) this.connect(this.current);
+    if (this.current.messages.length > 0 && !this.current.connecting) this.connect(this.current);
     this.connectAhead();
   }
 
@@ -352,99 +324,84 @@ export class Speech {
   }
 
   /**
-   * Retries a failed connection after the backoff, on a fresh one given its frames from `replayFrom` on (all of them
-   * unless the server closed cleanly); or gives up.
+   * Retries a failed connection after the backoff, on a fresh one given what the protocol replays of its log from
+   * `unansweredFrom` (0, all of it, unless the server closed cleanly); or gives up.
    */
-  private fail(error: RimeError, replayFrom = 0): void {
-    const { retry } = this.settings;
-    if (this.retryWait !== undefined) return; // a retry is already on its way and will replay everything
-    this.closeDeadline.cancel(); // the deadlines start again with the next connection
-    this.audioDeadline.cancel();
-    if (!error.retryable || this.failures >= retry.count) return this.subscriber.error(error);
-    this.failures++;
+  private fail(error: RimeError, unansweredFrom = 0): void {
+    if (this.retries.waiting) return; // a retry is already on its way and will replay everything
+    this.watchdog.cancel(); // the deadlines start again with the next connection
     const failed = this.current;
-    failed.dispose(false);
+    if (!this.retries.admit(error, failed.audioBytes, unansweredFrom === 0)) return this.subscriber.error(error);
+    failed.dispose();
     this.chunker.reset();
-    this.audioToBeat = replayFrom === 0 ? Math.max(this.audioToBeat, failed.audioBytes) : 0;
-    this.current = this.newLink(failed.frames.slice(replayFrom), false);
-    this.relink(failed, this.current);
-    const replayedSegments = this.current.frames.filter((frame) => commandOf(frame) === undefined).length;
+    this.current = this.successor(failed, this.settings.protocol.replay(failed.messages, unansweredFrom), false);
+    const replayedSegments = this.current.messages.filter((message) => message.type === 'text').length;
     const replayedCharacters = this.current.textCharacters;
-    this.report({ type: 'retry', attempt: this.failures, error, replayedSegments, replayedCharacters });
+    this.report({ type: 'retry', attempt: this.retries.attempt, error, replayedSegments, replayedCharacters });
     if (this.subscriber.closed) return; // the events observer unsubscribed or threw
-    let waited = false;
-    this.retryWait = defer(() => retry.delay(error, this.failures))
-      .pipe(take(1))
-      .subscribe({
-        next: () => {
-          waited = true;
-          this.retryWait = undefined;
-          this.connect(this.current);
-          // Nothing was opened ahead during the backoff (a rate-limited account is not asked again meanwhile).
-          this.connectAhead();
-        },
-        // A delay that completes without emitting means: stop retrying.
-        complete: () => {
-          if (!waited) this.subscriber.error(error);
-        },
-        error: (delayError: unknown) => this.subscriber.error(delayError),
-      });
+    this.retries.wait(
+      error,
+      () => {
+        this.connect(this.current);
+        // Nothing was opened ahead during the backoff (a rate-limited account is not asked again meanwhile).
+        this.connectAhead();
+      },
+      (giveUp) => this.subscriber.error(giveUp),
+    );
   }
 
   /**
-   * An interruption: the current connection is told `<CLEAR>` and closed at once, so none of its audio can be emitted
+   * An interruption: the current connection is told so and closed at once, so none of its audio can be emitted
    * afterwards; speech continues on the one opened ahead (or a new connection). Text queued for later connections
    * was given before the interruption: it is dropped too.
    */
   private interrupt(): void {
+    const { interruption } = this.settings.protocol;
     this.turn = undefined; // none of its audio will come
     this.turnOpen = false;
     if (this.endOfStream) {
       // Everything was said: an interruption now only silences what is still arriving.
-      this.current.dispose(true);
+      this.current.dispose(interruption);
       this.disposeLinks();
-      this.closeDeadline.cancel();
+      this.watchdog.closed();
       return this.subscriber.complete();
     }
-    this.ahead.splice(1).forEach((link) => link.dispose(false));
+    this.ahead.splice(1).forEach((link) => link.dispose());
     const next = this.ahead[0];
     if (next?.spoke === true) {
       // It was already speaking text from before the interruption: it goes, with its audio.
-      next.dispose(true);
+      next.dispose(interruption);
       this.ahead.shift();
     } else next?.dropUnsent();
-    if (!this.current.spoke && this.retryWait === undefined) {
+    if (!this.current.spoke && !this.retries.waiting) {
       // Nothing went out yet: dropping what waits to be sent is the whole interruption, and the connection stays.
       return this.current.dropUnsent();
     }
-    this.current.dispose(true);
-    this.retryWait?.unsubscribe();
-    this.retryWait = undefined;
+    this.current.dispose(interruption);
+    this.retries.cancel();
     this.advance();
     if (!this.current.connecting) this.connect(this.current);
   }
 
-  /** Goes on with `link`, which carries none of the current connection's frames: no audio to beat on it. */
+  /** Goes on with `link`, which carries none of the current connection's messages: no audio to beat on it. */
   private replaceCurrent(link: Link): void {
     this.current = link;
-    this.audioToBeat = 0;
+    this.retries.freshStart();
     this.chunker.reset(); // a byte carried from the old connection belongs to none of the new one's samples
     link.release();
     this.currentSince = asyncScheduler.now();
     this.noteTextSent();
-    this.watchDeadlines();
+    this.watchdog.watch();
     this.announce();
     this.takeEarly(link);
   }
 
   /** Emits what a connection received before it became current, then settles a close that came meanwhile. */
   private takeEarly(link: Link): void {
-    link.holdBack(false);
-    for (let bytes = link.early.shift(); bytes !== undefined; bytes = link.early.shift()) {
+    for (let bytes = link.takeEarly(); bytes !== undefined; bytes = link.takeEarly()) {
       if (link !== this.current || this.subscriber.closed) return;
       this.onAudio(link, bytes);
     }
-    link.earlyBytes = 0;
     const { earlyClose } = link;
     link.earlyClose = undefined;
     if (link !== this.current || this.subscriber.closed) return;
@@ -460,18 +417,11 @@ export class Speech {
     const link = this.current;
     if (link.announced || !link.open) return;
     link.announced = true;
-    this.report({ type: 'open', attempt: this.failures });
+    this.report({ type: 'open', attempt: this.retries.attempt });
   }
 
-  /** Tells the events observer; one that throws ends the stream with its error, as a throwing `tap` would. */
   private report(event: RimeEvent): void {
-    const { events } = this.settings;
-    if (events?.next === undefined || this.subscriber.closed) return;
-    try {
-      events.next(event);
-    } catch (error: unknown) {
-      this.subscriber.error(error);
-    }
+    report(this.settings.events, this.subscriber, event);
   }
 
   /** An interruption from the `clear` control: while text flows it goes through the segmenter first. */
@@ -482,15 +432,13 @@ export class Speech {
   }
 
   private disposeLinks(): void {
-    this.current.dispose(false);
-    this.ahead.splice(0).forEach((link) => link.dispose(false));
+    this.current.dispose();
+    this.ahead.splice(0).forEach((link) => link.dispose());
   }
 
   dispose(): void {
-    this.closeDeadline.cancel();
-    this.audioDeadline.cancel();
-    this.retryWait?.unsubscribe();
+    this.watchdog.cancel();
+    this.retries.cancel();
     this.disposeLinks();
   }
 }
-

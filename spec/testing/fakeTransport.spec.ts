@@ -1,5 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { FakeTransport } from '../../lib/testing/fakeTransport';
+import type { ClientMessage } from '../../lib/protocol/messages';
 import type { TransportEvent } from '../../lib/transport/transport';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -8,8 +9,8 @@ const request = { url: new URL('ws://fake/ws'), apiKey: 'k', handshakeTimeoutMs:
 describe('FakeTransport', () => {
   it('records each connection, the frames sent with their time, and hands sent frames to onFrame', () => {
     scheduler().run(({ cold, flush }) => {
-      const heard: string[] = [];
-      const fake = new FakeTransport((connection) => connection.open((frame) => heard.push(frame)));
+      const heard: ClientMessage[] = [];
+      const fake = new FakeTransport((connection) => connection.open((message) => heard.push(message)));
       const events: TransportEvent[] = [];
       fake.transport(request).subscribe((event) => {
         events.push(event);
@@ -17,7 +18,8 @@ describe('FakeTransport', () => {
       });
       flush();
       expect(fake.connections[0]?.sent).toEqual([{ time: 2, frame: 'Hi.' }]);
-      expect(heard).toEqual(['Hi.']);
+      expect(fake.connections[0]?.messages).toEqual([{ type: 'text', text: 'Hi.' }]);
+      expect(heard).toEqual([{ type: 'text', text: 'Hi.' }]);
       expect(fake.connections[0]?.live).toBe(true);
     });
   });
@@ -29,7 +31,7 @@ describe('FakeTransport', () => {
     fake.transport(request).subscribe({
       next: (event) => {
         if (event.type === 'open') open = event;
-        events.push(event.type === 'audio' ? `audio ${new TextDecoder().decode(event.bytes)}` : event.type);
+        events.push(event.type === 'frame' ? `frame ${typeof event.frame === 'string' ? event.frame : new TextDecoder().decode(event.frame)}` : event.type);
       },
       complete: () => events.push('complete'),
     });
@@ -42,7 +44,7 @@ describe('FakeTransport', () => {
     expect(connection?.unreadBytes).toBe(2);
     expect(connection?.live).toBe(false); // the server has ended it, though the client has not heard yet
     open?.resume?.();
-    expect(events).toEqual(['open', 'audio a', 'audio b', 'close', 'complete']);
+    expect(events).toEqual(['open', 'frame a', 'frame b', 'close', 'complete']);
   });
 
   it('unsubscribing is a close by the client, with its time', () => {

@@ -36,9 +36,9 @@ describe('wsTransport', () => {
       }),
     );
     expect(collected[0]?.type).toBe('open');
-    const audio = collected.filter((event) => event.type === 'audio');
+    const audio = collected.filter((event) => event.type === 'frame');
     expect(audio.length).toBeGreaterThan(0);
-    expect(audio.every((event) => event.type === 'audio' && event.bytes.constructor === Uint8Array)).toBe(true);
+    expect(audio.every((event) => event.type === 'frame' && event.frame.constructor === Uint8Array)).toBe(true);
     expect(collected.at(-1)).toEqual({ type: 'close', code: 1000, reason: '' });
   });
 
@@ -161,7 +161,7 @@ describe('wsTransport', () => {
           event.send('A sentence long enough to take a while. And another one after it.');
           event.send('<FLUSH>');
         }
-        if (event.type === 'audio' && !paused) {
+        if (event.type === 'frame' && !paused) {
           paused = true;
           pause?.();
           setTimeout(() => {

@@ -1,6 +1,7 @@
 import { EMPTY, NEVER, Subject, asyncScheduler, from, map, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { RimeError } from '../../lib/errors';
+import type { ClientMessage } from '../../lib/protocol/messages';
 import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
 import { upgradeRefused } from '../../lib/transport/failures';
 import type { RimeEvent } from '../../lib/tts/events';
@@ -621,17 +622,17 @@ describe('rimeTts() replays bounded to the turn', () => {
       // it is given sentence 150.
       const fake = new FakeTransport((connection) => {
         mostLive = Math.max(mostLive, fake.connections.filter((each) => each.live).length);
-        const answer = (frame: string) => {
+        const answer = (message: ClientMessage) => {
           if (!connection.live) return;
-          if (frame === '<EOS>') return connection.close(1000);
-          if (frame.startsWith('<')) return;
-          if (!dropped && frame.includes('number 150 ')) {
+          if (message.type === 'eos') return connection.close(1000);
+          if (message.type !== 'text') return;
+          if (!dropped && message.text.includes('number 150 ')) {
             dropped = true;
             return connection.close(1006);
           }
-          connection.audio(frame);
+          connection.audio(message.text);
         };
-        connection.open((frame) => asyncScheduler.schedule(() => answer(frame)));
+        connection.open((message) => asyncScheduler.schedule(() => answer(message)));
       });
       const events: RimeEvent[] = [];
       let heard = '';
@@ -665,12 +666,13 @@ describe('rimeTts() turns and backpressure (found in review)', () => {
     new FakeTransport((connection) => {
       if (refuse(connection.index)) return void asyncScheduler.schedule(() => connection.fail(upgradeRefused(429, 'Currently at websocket limit')), 1);
       let held = '';
-      const answer = (frame: string) => {
-        if (frame !== '<FLUSH>' && frame !== '<EOS>') return void (held += frame);
+      const answer = (message: ClientMessage) => {
+        if (message.type === 'text') return void (held += message.text);
+        if (message.type === 'clear') return;
         const said = held.trim();
         held = '';
         if (said !== '') asyncScheduler.schedule(() => connection.live && connection.audio(`[${said}]`), delay);
-        if (frame === '<EOS>') asyncScheduler.schedule(() => connection.live && connection.close(1000), delay + 1);
+        if (message.type === 'eos') asyncScheduler.schedule(() => connection.live && connection.close(1000), delay + 1);
       };
       asyncScheduler.schedule(() => connection.open(answer), 1);
     });

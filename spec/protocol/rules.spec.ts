@@ -1,4 +1,4 @@
-import { closedEarly } from '../../lib/tts/failures';
+import { closedEarly } from '../../lib/protocol/rules';
 
 describe('a close while text or audio was owed, as a RimeError', () => {
   it.each([
