@@ -60,9 +60,10 @@ export interface Voice {
  * With `allowUnlistedSpeaker`, only the model/language pairing is checked.
  */
 export function voiceIssues(voice: Voice, allowUnlistedSpeaker: boolean): string[] {
-  const languages = voiceCatalog[voice.modelId];
+  // Own keys only: a model or language named `constructor` is no entry of the catalog.
+  const languages = Object.hasOwn(voiceCatalog, voice.modelId) ? voiceCatalog[voice.modelId] : undefined;
   if (languages === undefined) return []; // an unknown model is reported by the modelId codec
-  const speakers = languages[voice.lang];
+  const speakers = Object.hasOwn(languages, voice.lang) ? languages[voice.lang] : undefined;
   if (speakers === undefined) {
     return [
       `Language ${voice.lang} is not supported for model ${voice.modelId} (it speaks ${Object.keys(languages).join(', ')})`,

@@ -29,43 +29,23 @@ export const TimerDelay = described(`an integer number of milliseconds from 0 to
 /** A timeout: as {@link TimerDelay}, but at least 1. */
 export const Timeout = described(`an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`, isNumberIn(1, MAX_TIMER_MS, true));
 
+/** A count: an integer from 0. */
+export const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
+
+/** An integer from 1 (a length, a size, a limit). */
+export const PositiveInteger = described('an integer of at least 1', isNumberIn(1, Number.MAX_SAFE_INTEGER, true));
+
+/** A finite number greater than 0, described as `description` says what it measures. */
+export const positiveNumber = (description = 'a finite number greater than 0') =>
+  described(description, (u): u is number => isNumberIn(0, Infinity, false)(u) && u > 0);
+
 /** A value as a message may show it: short, and never a secret. */
 export function showValue(value: unknown, secret = false): string {
   if (value === undefined) return 'nothing';
-  if (secret) return `a ${typeof value} (not shown)`;
+  if (secret) return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value} (not shown)`;
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
-export interface FieldSet {
-  /** Codec per field; its name describes what is allowed. */
-  readonly codecs: Readonly<Record<string, t.Mixed>>;
-  /** Fields whose value must never appear in a message. */
-  readonly secret?: ReadonlySet<string>;
-  /** Fields whose value is shown only after this (e.g. a URL without its credentials). */
-  readonly shown?: Readonly<Record<string, (value: unknown) => unknown>>;
-  /** Fields that have no default. */
-  readonly required?: ReadonlySet<string>;
-}
-
-/**
- * One sentence per failing field (`samplingRate must be an integer from 4000 to 44100, got 48000`), from io-ts
- * errors. Only the field's own value is shown, never the whole input.
- */
-export function fieldIssues(errors: t.Errors, fields: FieldSet, input: Readonly<Record<string, unknown>>): string[] {
-  const failed = new Set<string>();
-  for (const error of errors) {
-    const field = error.context.find((entry) => entry.key in fields.codecs)?.key;
-    if (field !== undefined) failed.add(field);
-  }
-  return [...failed].map((field) => {
-    const value = input[field];
-    if (value === undefined && fields.required?.has(field)) return `${field} is required`;
-    const allowed = fields.codecs[field]?.name ?? 'valid';
-    const shown = fields.shown?.[field]?.(value) ?? value;
-    return `${field} must be ${allowed}, got ${showValue(shown, fields.secret?.has(field))}`;
-  });
 }
 
 export function isRecord(u: unknown): u is Readonly<Record<string, unknown>> {

@@ -2,8 +2,9 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { pipe as flow } from 'fp-ts/function';
 import { catalogLanguage, knownLanguages, knownModelIds, languageAliases, voiceIssues } from './catalog';
-import { type FieldSet, described, fieldIssues, isNumberIn, isRecord, numberFromText, showValue, withDefault } from './codecs';
+import { described, isNumberIn, isRecord, numberFromText, positiveNumber, showValue } from './codecs';
 import { RimeError } from './errors';
+import { type FieldTable, type FromText, type Input, defaulted, fieldIssues, optional, required, tableCodec } from './fields';
 import { nearest } from './nearest';
 import { plainWire } from './protocol/plain';
 import { RIME_ORIGIN } from './protocol/rules';
@@ -40,7 +41,7 @@ const Lang = new t.Type<string, string, unknown>(
 );
 
 const SamplingRate = described('an integer from 4000 to 44100', isNumberIn(4000, 44100, true));
-const SpeedAlpha = described('a finite number greater than 0', (u): u is number => isNumberIn(0, Infinity, false)(u) && u > 0);
+const SpeedAlpha = positiveNumber();
 const TimeScaleFactor = described('a number from 0.4 to 2.5', isNumberIn(0.4, 2.5, false));
 const InlineSpeedAlpha = described(
   'a comma-separated list of positive numbers, like "0.5, 3"',
@@ -71,83 +72,91 @@ export const ApiKey = described(
   (u): u is string => typeof u === 'string' && /^[\x21-\x7e]+$/.test(u),
 );
 
-/** How a query-string value becomes the value its codec expects. */
-type FromQuery = (value: string) => unknown;
-const asString: FromQuery = (value) => value;
-const asNumber: FromQuery = numberFromText;
-const asFlag: FromQuery = (value) => {
+const asNumber: FromText = numberFromText;
+const asFlag: FromText = (value) => {
   const lower = value.toLowerCase();
   return lower === 'true' ? true : lower === 'false' ? false : value;
 };
 
-/** The query parameters of Rime's websocket API, with defaults, in the order the URL carries them. */
-const queryParameters = {
-  speaker: Speaker,
-  modelId: withDefault(ModelId, 'mistv3'),
-  audioFormat: withDefault(oneOf(['mp3', 'mulaw', 'pcm'] as const), 'mp3'),
-  lang: withDefault(Lang, 'eng'),
-  pauseBetweenBrackets: withDefault(Flag, false),
-  phonemizeBetweenBrackets: withDefault(Flag, false),
-  samplingRate: withDefault(SamplingRate, 22050),
-  speedAlpha: withDefault(SpeedAlpha, 1.0),
-  segment: withDefault(oneOf(['immediate', 'never', 'bySentence'] as const), 'bySentence'),
+/** Rime's query parameters: the synthesis, exactly what Rime reads from the query string, in the URL's order. */
+export const rimeQueryFields = {
+  /** The voice: a name from the catalog for the model and language. Required. */
+  speaker: required(Speaker, { doc: 'the voice, from the catalog of the model and language', query: true, flag: { name: 'speaker', value: 'NAME' } }),
+  /** The model (default `mistv3`). */
+  modelId: defaulted(ModelId, 'mistv3', { doc: 'the model', query: true, flag: { name: 'model', value: 'ID' } }),
+  /** The audio: mp3, mu-law, or pcm (16-bit signed little-endian mono). Default `mp3`. */
+  audioFormat: defaulted(oneOf(['mp3', 'mulaw', 'pcm'] as const), 'mp3', { doc: 'the audio: pcm is 16-bit signed little-endian mono', query: true }),
+  /** The language, a 2- or 3-letter code, decoded to the catalog's 3-letter one (default `eng`). */
+  lang: defaulted(Lang, 'eng', { doc: "the language; a 2-letter code is decoded to the catalog's 3-letter one", query: true, flag: { name: 'lang', value: 'CODE' } }),
+  /** `<200>` in the text is a 200 ms pause (default false). */
+  pauseBetweenBrackets: defaulted(Flag, false, { doc: '`<200>` in the text is a 200 ms pause', query: true, fromText: asFlag, flag: { name: 'pause-between-brackets' } }),
+  /** `{h'El.o}` in the text is spoken from its phonemes (default false). */
+  phonemizeBetweenBrackets: defaulted(Flag, false, {
+    doc: "`{h'El.o}` in the text is spoken from its phonemes",
+    query: true,
+    fromText: asFlag,
+    flag: { name: 'phonemize-between-brackets' },
+  }),
+  /** Samples per second of the audio (default 22050). */
+  samplingRate: defaulted(SamplingRate, 22050, { doc: 'samples per second of the audio', query: true, fromText: asNumber, flag: { name: 'sampling-rate', value: 'HZ' } }),
+  /** The speed: above 1 is faster on mistv3 (default 1). */
+  speedAlpha: defaulted(SpeedAlpha, 1.0, { doc: 'the speed: above 1 is faster on mistv3', query: true, fromText: asNumber, flag: { name: 'speed', value: 'X' } }),
+  /**
+   * When Rime synthesizes: at each sentence (`bySentence`, Rime's default), each text as it comes (`immediate`), or
+   * only at a flush (`never`). Left unset, `rimeTts()` asks for `never` and flushes each segment.
+   */
+  segment: defaulted(oneOf(['immediate', 'never', 'bySentence'] as const), 'bySentence', {
+    doc: 'when Rime synthesizes: at each sentence, each text as it comes, or only at a flush',
+    defaultDoc: "`bySentence` (Rime's default; `rimeTts()` left unset asks for `never` and flushes each segment)",
+    query: true,
+    flag: { name: 'segment', value: 'MODE' },
+  }),
+  /** Speeds of the `[bracketed]` words, in order (sent only when given). */
+  inlineSpeedAlpha: optional(InlineSpeedAlpha, { doc: 'speeds of the `[bracketed]` words, in order', defaultDoc: 'not sent', query: true, flag: { name: 'inline-speed-alpha', value: 'LIST' } }),
+  /** Speak the text as written: no expansion of numbers, dates, abbreviations (sent only when given). */
+  noTextNormalization: optional(Flag, {
+    doc: 'speak the text as written: no expansion of numbers, dates, abbreviations',
+    defaultDoc: 'not sent',
+    query: true,
+    fromText: asFlag,
+    flag: { name: 'no-text-normalization' },
+  }),
+  /** Time stretch: above 1 is slower (sent only when given). */
+  timeScaleFactor: optional(TimeScaleFactor, { doc: 'time stretch: above 1 is slower', defaultDoc: 'not sent', query: true, fromText: asNumber, flag: { name: 'time-scale-factor', value: 'X' } }),
 };
-
-/** Documented extras, sent only when given. */
-const optionalQueryParameters = {
-  inlineSpeedAlpha: InlineSpeedAlpha,
-  noTextNormalization: Flag,
-  timeScaleFactor: TimeScaleFactor,
-};
-
-type QueryName = keyof typeof queryParameters | keyof typeof optionalQueryParameters;
-const queryConversions: Readonly<Record<QueryName, FromQuery>> = {
-  speaker: asString,
-  modelId: asString,
-  audioFormat: asString,
-  lang: asString,
-  pauseBetweenBrackets: asFlag,
-  phonemizeBetweenBrackets: asFlag,
-  samplingRate: asNumber,
-  speedAlpha: asNumber,
-  segment: asString,
-  inlineSpeedAlpha: asString,
-  noTextNormalization: asFlag,
-  timeScaleFactor: asNumber,
-};
-const queryNames = Object.keys(queryConversions) as QueryName[];
 
 /** Options that shape the connection but never travel in the query string. */
-const clientOptions = {
-  url: withDefault(WsUrl, DEFAULT_RIME_URL),
-  allowUnlistedSpeaker: withDefault(Flag, false),
-};
-const optionalClientOptions = {
-  apiKey: ApiKey,
+export const rimeClientFields = {
+  /** The websocket endpoint (default `wss://users-ws.rime.ai/ws`). */
+  url: defaulted(WsUrl, DEFAULT_RIME_URL, { doc: 'the websocket endpoint', shown: withoutCredentials, flag: { name: 'url', value: 'URL' } }),
+  /** Let a speaker the bundled catalog does not list yet through (the language must still be the model's). Default false. */
+  allowUnlistedSpeaker: defaulted(Flag, false, {
+    doc: "let a speaker the bundled catalog does not list yet through (the language must still be the model's)",
+    flag: { name: 'allow-unlisted-speaker' },
+  }),
+  /** The API key, sent only as `Authorization: Bearer <key>`; `rimeTts()` falls back to `RIME_API_KEY`. */
+  apiKey: optional(ApiKey, {
+    doc: 'the API key, sent only as `Authorization: Bearer <key>`',
+    defaultDoc: 'none here (`rimeTts()` falls back to `RIME_API_KEY`)',
+    secret: true,
+  }),
 };
 
+const rimeFields = { ...rimeQueryFields, ...rimeClientFields };
+
 /** Synthesis parameters, exactly those Rime reads from the query string. */
-export const RimeQueryOptions = t.exact(t.intersection([t.type(queryParameters), t.partial(optionalQueryParameters)]));
+export const RimeQueryOptions = tableCodec(rimeQueryFields);
 export type RimeQueryOptions = t.TypeOf<typeof RimeQueryOptions>;
 
 /** Everything a connection to Rime needs: the synthesis parameters plus endpoint, credentials and catalog policy. */
-export const RimeOptions = t.exact(
-  t.intersection([
-    t.type({ ...queryParameters, ...clientOptions }),
-    t.partial({ ...optionalQueryParameters, ...optionalClientOptions }),
-  ]),
-);
+export const RimeOptions = tableCodec(rimeFields);
 export type RimeOptions = t.TypeOf<typeof RimeOptions>;
+
+/** Connection options as a caller writes them: `speaker` required, everything else defaulted or left out. */
+export interface RimeOptionsInput extends Input<typeof rimeFields> {}
 
 export type AudioFormat = RimeQueryOptions['audioFormat'];
 export type Segment = RimeQueryOptions['segment'];
-
-const rimeFields: FieldSet = {
-  codecs: { ...queryParameters, ...optionalQueryParameters, ...clientOptions, ...optionalClientOptions },
-  secret: new Set(['apiKey']),
-  required: new Set(['speaker']),
-  shown: { url: withoutCredentials },
-};
 
 /** Names people (and other SDKs) use for our options. */
 const commonMisnames: Readonly<Record<string, string>> = {
@@ -192,7 +201,8 @@ function decodeWith<C extends typeof RimeQueryOptions | typeof RimeOptions>(
 
 /** The catalog check for input whose other fields failed: run it when the three voice fields decode on their own. */
 function voiceIssuesOfRaw(input: Readonly<Record<string, unknown>>, allowUnlistedSpeaker: boolean): string[] {
-  const voice = t.type({ speaker: queryParameters.speaker, modelId: queryParameters.modelId, lang: queryParameters.lang });
+  const { speaker, modelId, lang } = rimeQueryFields;
+  const voice = tableCodec({ speaker, modelId, lang });
   return flow(
     voice.decode(input),
     E.match(
@@ -202,7 +212,8 @@ function voiceIssuesOfRaw(input: Readonly<Record<string, unknown>>, allowUnliste
   );
 }
 
-const rimeOptionNames = Object.keys(rimeFields.codecs);
+const rimeOptionNames = Object.keys(rimeFields);
+const queryNames = Object.keys(rimeQueryFields);
 
 /**
  * Decodes connection options supplied by code: fills defaults, normalises the language code, checks the speaker
@@ -244,8 +255,8 @@ export function decodeRimeQuery(
   const repeated = new Set<string>();
   for (const [name, value] of params) {
     if (Object.hasOwn(input, name)) repeated.add(name);
-    const convert = Object.hasOwn(queryConversions, name) ? queryConversions[name as QueryName] : undefined;
-    input[name] = convert === undefined ? value : convert(value);
+    const field: FieldTable[string] | undefined = Object.hasOwn(rimeQueryFields, name) ? (rimeQueryFields as FieldTable)[name] : undefined;
+    input[name] = field?.fromText?.(value) ?? value;
   }
   const decoded = decodeWith(RimeQueryOptions, queryNames, 'query parameter', input, policy.allowUnlistedSpeaker === true);
   if (repeated.size === 0) return decoded;
@@ -260,7 +271,7 @@ export function decodeRimeQuery(
 export function rimeUrl(options: RimeOptions): URL {
   const url = new URL(options.url);
   for (const name of queryNames) {
-    const value = options[name];
+    const value = options[name as keyof RimeQueryOptions];
     if (value !== undefined) url.searchParams.set(name, String(value));
   }
   return url;

@@ -34,6 +34,9 @@ export function framesOf(bytes: Uint8Array): FrameHeader[] {
   for (let offset = 0; offset < bytes.length; ) {
     const header = frameHeaderAt(bytes, offset);
     if (!header) throw new Error(`no frame header at byte ${offset} of ${bytes.length}`);
+    if (offset + header.length > bytes.length) {
+      throw new Error(`the frame at byte ${offset} is cut short: ${bytes.length - offset} of its ${header.length} bytes`);
+    }
     frames.push(header);
     offset += header.length;
   }

@@ -6,15 +6,18 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { type Observable, Subject } from 'rxjs';
 import { WebSocketServer } from 'ws';
-import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
 import { RimeError } from '../errors';
-import { ApiKey, decodeRimeQuery } from '../options';
+import { parseFields, tableCodec } from '../fields';
+import { decodeRimeQuery } from '../options';
 import * as mp3 from './encode/mp3';
 import { plainWire } from '../protocol/plain';
-import { CLOSE, RIME_TEXT_LIMIT } from '../protocol/rules';
+import { CLOSE } from '../protocol/rules';
 import { type ConnectionSettings, RimeConnection } from './connection';
 import type { ServerEvent } from './events';
 import { Fault, FaultQueue } from './faults';
+import { type RimeServerConfig, rimeServerFields } from './options';
+
+export type { RimeServerConfig } from './options';
 import { ROUTES, routesHint } from './routes';
 import { createTestVoice } from './voices/test';
 import type { Voice } from './voices/voice';
@@ -22,47 +25,9 @@ import type { Voice } from './voices/voice';
 /** How long `close()` lets clients answer the close frame before their sockets are destroyed. */
 const CLOSE_GRACE_MS = 500;
 
-const Port = described('an integer from 0 to 65535 (0: any free port)', isNumberIn(0, 65535, true));
-const Positive = described('an integer of at least 1', isNumberIn(1, Number.MAX_SAFE_INTEGER, true));
-const RealTimeFactor = described('a number from 0 to 1000', isNumberIn(0, 1000, false));
-const ApiKeys = described(
-  `a non-empty list of API keys, each ${ApiKey.name}`,
-  (u): u is readonly string[] => Array.isArray(u) && u.length > 0 && u.every((key) => ApiKey.is(key)),
-);
-const VoiceName = described('one of test, espeak', (u): u is 'test' | 'espeak' => u === 'test' || u === 'espeak');
-const SentenceBuffering = described(
-  'one of punctuation, whitespace',
-  (u): u is 'punctuation' | 'whitespace' => u === 'punctuation' || u === 'whitespace',
-);
-const Faults = described('a list of faults', (u): u is readonly Fault[] => Array.isArray(u) && u.every((fault) => Fault.is(fault)));
-
-const serverProps = {
-  host: withDefault(t.string, '127.0.0.1'),
-  port: withDefault(Port, 0),
-  voice: withDefault(VoiceName, 'test'),
-  firstAudioMs: withDefault(TimerDelay, 0),
-  realTimeFactor: withDefault(RealTimeFactor, 0),
-  maxConnections: withDefault(Positive, 1000),
-  idleTimeoutMs: withDefault(Timeout, 30_000),
-  maxTextLength: withDefault(Positive, RIME_TEXT_LIMIT),
-  maxFrameBytes: withDefault(Positive, 64 * 1024),
-  frameBytes: withDefault(Positive, 4095),
-  maxWaitingCharacters: withDefault(Positive, 1_000_000),
-  headersTimeoutMs: withDefault(Timeout, 10_000),
-  sentenceBuffering: withDefault(SentenceBuffering, 'punctuation'),
-  faults: withDefault(Faults, []),
-};
-
 /** Settings of the local server; every field has a default. */
-export const RimeServerOptions = t.exact(t.intersection([t.type(serverProps), t.partial({ apiKeys: ApiKeys })]));
+export const RimeServerOptions = tableCodec(rimeServerFields);
 export type RimeServerOptions = t.TypeOf<typeof RimeServerOptions>;
-
-const serverFields: FieldSet = { codecs: { ...serverProps, apiKeys: ApiKeys }, secret: new Set(['apiKeys']) };
-
-export interface RimeServerConfig extends Partial<RimeServerOptions> {
-  /** Where the server's few log lines go (default: stderr). Never given an API key. */
-  readonly log?: (line: string) => void;
-}
 
 export interface RimeServer {
   /** The `ws://host:port/ws` URL a client connects to (the plain protocol's path). */
@@ -80,9 +45,7 @@ export interface RimeServer {
 
 function decodeServerOptions(config: RimeServerConfig): RimeServerOptions {
   const { log: _log, ...input } = config;
-  const decoded = RimeServerOptions.decode(input);
-  if (E.isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, serverFields, input));
-  return decoded.right;
+  return parseFields(rimeServerFields, input, RimeServerOptions);
 }
 
 async function createVoice(name: RimeServerOptions['voice']): Promise<Voice> {

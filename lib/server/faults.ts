@@ -1,11 +1,10 @@
 import * as t from 'io-ts';
-import { TimerDelay, described, isNumberIn } from '../codecs';
+import { Count, TimerDelay, described, isNumberIn, positiveNumber } from '../codecs';
 import { isSendableCloseCode } from '../protocol/rules';
 
-const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
 const HttpError = described('an HTTP error status from 400 to 599', isNumberIn(400, 599, true));
 const CloseCode = described('a close code from 1000 to 4999 (not 1004-1006, 1015)', (u): u is number => typeof u === 'number' && isSendableCloseCode(u));
-const Rate = described('a number of bytes per second greater than 0', (u): u is number => isNumberIn(0, Infinity, false)(u) && u > 0);
+const Rate = positiveNumber('a number of bytes per second greater than 0');
 
 /** When a connection fault strikes: after this many audio bytes were sent, or this long after the upgrade; else at once. */
 const Trigger = t.partial({ afterBytes: Count, afterMs: TimerDelay });

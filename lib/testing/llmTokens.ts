@@ -1,17 +1,21 @@
 import * as t from 'io-ts';
-import { isLeft } from 'fp-ts/Either';
-import { type FieldSet, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
+import { PositiveInteger, described, isNumberIn } from '../codecs';
 import { RimeError } from '../errors';
+import { defaulted, parseFields, tableCodec } from '../fields';
 
-const Length = described('an integer of at least 1', isNumberIn(1, Number.MAX_SAFE_INTEGER, true));
 const Seed = described('an integer', isNumberIn(-(2 ** 31), 2 ** 32, true));
 
-export const LlmTokensOptions = t.exact(
-  t.type({ minLength: withDefault(Length, 1), maxLength: withDefault(Length, 8), seed: withDefault(Seed, 1) }),
-);
-export type LlmTokensOptions = t.TypeOf<typeof LlmTokensOptions>;
+const llmTokensFields = {
+  /** The shortest token (default 1). */
+  minLength: defaulted(PositiveInteger, 1, { doc: 'the shortest token' }),
+  /** The longest token (default 8). */
+  maxLength: defaulted(PositiveInteger, 8, { doc: 'the longest token' }),
+  /** The same seed always cuts the same way (default 1). */
+  seed: defaulted(Seed, 1, { doc: 'the same seed always cuts the same way' }),
+};
 
-const llmTokensFields: FieldSet = { codecs: { minLength: Length, maxLength: Length, seed: Seed } };
+export const LlmTokensOptions = tableCodec(llmTokensFields);
+export type LlmTokensOptions = t.TypeOf<typeof LlmTokensOptions>;
 
 /** mulberry32: a tiny seeded generator, so the same seed always cuts the same way. */
 function randomSource(seed: number): () => number {
@@ -34,9 +38,7 @@ function randomSource(seed: number): () => number {
  */
 export function llmTokens(text: string, options: Partial<LlmTokensOptions> = {}): string[] {
   const input = { minLength: options.minLength, maxLength: options.maxLength, seed: options.seed };
-  const decoded = LlmTokensOptions.decode(input);
-  if (isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, llmTokensFields, input));
-  const { minLength, maxLength, seed } = decoded.right;
+  const { minLength, maxLength, seed } = parseFields(llmTokensFields, input, LlmTokensOptions);
   if (minLength > maxLength) throw RimeError.invalidOptions([`minLength (${minLength}) exceeds maxLength (${maxLength})`]);
   const random = randomSource(seed);
   const tokens: string[] = [];

@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { type FieldSet, TimerDelay, described, fieldIssues, isNumberIn, withDefault } from '../codecs';
+import { TimerDelay, described, isNumberIn } from '../codecs';
+import { defaulted, parseFields, tableCodec } from '../fields';
 import { RimeError } from '../errors';
 import { RIME_BUFFER_BOUNDARIES, RIME_TEXT_LIMIT } from '../protocol/rules';
 import { DEFAULT_RELEASE_AFTER_MS, type Emit, type TextControls, type TextStage, textStage } from './textStage';
@@ -18,16 +19,17 @@ const Boundaries = described(
 );
 const MaxLength = described('an integer of at least 2', isNumberIn(2, Number.MAX_SAFE_INTEGER, true));
 
-export const SentencesOptions = t.exact(
-  t.type({
-    boundaries: withDefault(Boundaries, DEFAULT_BOUNDARIES),
-    maxLength: withDefault(MaxLength, DEFAULT_MAX_LENGTH),
-    releaseAfterMs: withDefault(TimerDelay, DEFAULT_RELEASE_AFTER_MS),
-  }),
-);
-export type SentencesOptions = t.TypeOf<typeof SentencesOptions>;
+const sentencesFields = {
+  /** The characters that end a segment when whitespace follows (default Rime's `. , ? !`). */
+  boundaries: defaulted(Boundaries, DEFAULT_BOUNDARIES, { doc: 'the characters that end a segment when whitespace follows' }),
+  /** The longest segment; a longer text is cut at whitespace (default Rime's 1000). */
+  maxLength: defaulted(MaxLength, DEFAULT_MAX_LENGTH, { doc: 'the longest segment; a longer text is cut at whitespace' }),
+  /** Milliseconds without a token after which an undecided end is released (default 150). */
+  releaseAfterMs: defaulted(TimerDelay, DEFAULT_RELEASE_AFTER_MS, { doc: 'milliseconds without a token after which an undecided end is released' }),
+};
 
-const sentencesFields: FieldSet = { codecs: { boundaries: Boundaries, maxLength: MaxLength, releaseAfterMs: TimerDelay } };
+export const SentencesOptions = tableCodec(sentencesFields);
+export type SentencesOptions = t.TypeOf<typeof SentencesOptions>;
 
 export interface SentencesConfig extends Partial<SentencesOptions>, Omit<TextControls, 'releaseAfterMs'> {}
 
@@ -269,9 +271,7 @@ export function segmenterFactory(config: Partial<SentencesOptions>): {
   readonly releaseAfterMs: number;
 } {
   const input = { boundaries: config.boundaries, maxLength: config.maxLength, releaseAfterMs: config.releaseAfterMs };
-  const decoded = SentencesOptions.decode(input);
-  if (isLeft(decoded)) throw RimeError.invalidOptions(fieldIssues(decoded.left, sentencesFields, input));
-  const { boundaries, maxLength, releaseAfterMs } = decoded.right;
+  const { boundaries, maxLength, releaseAfterMs } = parseFields(sentencesFields, input, SentencesOptions);
   const isBoundary = boundaryTest(boundaries);
   return { createSegmenter: () => new SentenceSegmenter(isBoundary, maxLength), releaseAfterMs };
 }

@@ -102,9 +102,13 @@ export function stageOperator<T>(
         stage.flush(emit);
         mark(markers.flush);
       });
+      // A control that failed at once has ended the stream: the source is not read at all.
+      if (subscriber.closed) return subscriptions;
       subscriptions.add(
         source.subscribe({
           next: (token: unknown) => {
+            // A synchronous source goes on after the stream failed (its subscription is not returned yet): ignore it.
+            if (subscriber.closed) return;
             if (typeof token !== 'string') {
               return subscriber.error(RimeError.invalidOptions([`the text source must emit strings, got ${kindOf(token)}`]));
             }
@@ -116,6 +120,7 @@ export function stageOperator<T>(
           },
           error: (error: unknown) => subscriber.error(error),
           complete: () => {
+            if (subscriber.closed) return;
             stage.end(emit);
             mark(markers.end);
             subscriber.complete();

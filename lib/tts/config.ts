@@ -1,9 +1,10 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import type { ObservableInput } from 'rxjs';
-import { type FieldSet, Timeout, TimerDelay, described, fieldIssues, isNumberIn, isRecord, withDefault } from '../codecs';
+import { Timeout, TimerDelay, described, isNumberIn, isRecord, numberFromText } from '../codecs';
 import { RimeError } from '../errors';
-import { type RimeOptions, decodeRimeOptions, rimeUrl } from '../options';
+import { type Decoded, type Input, decodeFields, defaulted, optional, pickFields } from '../fields';
+import { type RimeOptions, type RimeOptionsInput, decodeRimeOptions, rimeUrl } from '../options';
 import { RIME_TEXT_LIMIT } from '../protocol/rules';
 import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
 import type { Transport } from '../transport/transport';
@@ -20,21 +21,42 @@ const ReplayCharacters = described(
   isNumberIn(RIME_TEXT_LIMIT, Number.MAX_SAFE_INTEGER, true),
 );
 
-const ttsDefaults = {
-  handshakeTimeoutMs: withDefault(Timeout, 10_000),
-  eosTimeoutMs: withDefault(Timeout, 15_000),
-  audioTimeoutMs: withDefault(Timeout, 5_000),
-  prewarm: withDefault(t.boolean, true),
-  releaseAfterMs: withDefault(TimerDelay, DEFAULT_RELEASE_AFTER_MS),
-  maxReplayCharacters: withDefault(ReplayCharacters, DEFAULT_MAX_REPLAY_CHARACTERS),
+/** The operator's own options (the connection's are `RimeOptions`). */
+export const rimeTtsFields = {
+  /** Retries inside the operator (the text source cannot be replayed): a count or `{ count, delay, resetOnSuccess }` (default 3). */
+  retry: optional(RetryConfig, {
+    doc: 'retries inside the operator, which replay the failed connection\'s text: a count or `{ count, delay, resetOnSuccess }`',
+    defaultDoc: '3 retries, backoff from 250 ms, reset on progress',
+    fromText: numberFromText,
+    flag: { name: 'retries', value: 'N' },
+  }),
+  /** Longest wait for the websocket upgrade (default 10 s). */
+  handshakeTimeoutMs: defaulted(Timeout, 10_000, { doc: 'longest wait for the websocket upgrade' }),
+  /** Longest wait, after `<EOS>` or the latest audio after it, for the server to close (default 15 s). */
+  eosTimeoutMs: defaulted(Timeout, 15_000, { doc: 'longest wait, after `<EOS>` or the latest audio after it, for the server to close' }),
+  /**
+   * Longest wait for audio after text was sent, while none has come since (default 5 s: Rime's own first audio is
+   * under 100 ms at the median). A connection that takes text and sends nothing back fails with a `timeout`, retried.
+   */
+  audioTimeoutMs: defaulted(Timeout, 5_000, { doc: 'longest wait for audio after text was sent, while none has come since' }),
+  /**
+   * Open the connection the next turn goes on ahead of time, so it pays no handshake (default true): at a flush
+   * that ends a turn or past `maxReplayCharacters`, and with `clear` configured, while a turn is spoken (an
+   * interruption continues on it). Never more than two connections at a time; one when none of these applies.
+   */
+  prewarm: defaulted(t.boolean, true, { doc: 'open the connection the next turn goes on ahead of time, so it pays no handshake' }),
+  /**
+   * The most text one connection is given, and so the most a retry says again (default 2000, at least 1000): past
+   * it, the connection is ended with `<EOS>` and the speech goes on on the next one.
+   */
+  maxReplayCharacters: defaulted(ReplayCharacters, DEFAULT_MAX_REPLAY_CHARACTERS, {
+    doc: 'the most text one connection is given, and so the most a retry says again',
+  }),
+  /** Milliseconds without a token after which a finished sentence is sent anyway (default 150; see `sentences()`). */
+  releaseAfterMs: defaulted(TimerDelay, DEFAULT_RELEASE_AFTER_MS, { doc: 'milliseconds without a token after which a finished sentence is sent anyway' }),
 };
-const TtsOptions = t.exact(t.intersection([t.type(ttsDefaults), t.partial({ retry: RetryConfig })]));
-const ttsFields: FieldSet = { codecs: { ...ttsDefaults, retry: RetryConfig } };
 
-/** Connection parameters as a caller writes them: `speaker` required, everything else defaulted. */
-export type RimeOptionsInput = Partial<RimeOptions> & { readonly speaker: string };
-
-export interface RimeTtsConfig extends RimeOptionsInput {
+export interface RimeTtsConfig extends RimeOptionsInput, Input<typeof rimeTtsFields> {
   /**
    * Each emission ends a turn: what the client holds is sent, then `<EOS>`, and the next turn goes at once on the
    * next connection (opened ahead); its audio is emitted after this one's.
@@ -48,8 +70,6 @@ export interface RimeTtsConfig extends RimeOptionsInput {
    * `toNodeReadable`, `toReadableStream`) report it when given the same `Subject<boolean>` as `backpressure`.
    */
   readonly backpressure?: ObservableInput<boolean>;
-  /** Retries inside the operator (the text source cannot be replayed): a count or `{ count, delay, resetOnSuccess }`. */
-  readonly retry?: RetryConfig;
   /**
    * Receives `open`, `first-audio`, `retry` and `close` events, each after what it reports was emitted. A `next`
    * that throws errors the stream, as a throwing `tap` would.
@@ -57,51 +77,24 @@ export interface RimeTtsConfig extends RimeOptionsInput {
   readonly events?: RimeEventObserver;
   /** The socket seam (default: `ws`); `rime-rx/testing` has a fake one for marble tests. */
   readonly transport?: Transport;
-  /** Longest wait for the websocket upgrade (default 10 s). */
-  readonly handshakeTimeoutMs?: number;
-  /** Longest wait, after `<EOS>` or the latest audio after it, for the server to close (default 15 s). */
-  readonly eosTimeoutMs?: number;
-  /**
-   * Longest wait for audio after text was sent, while none has come since (default 5 s: Rime's own first audio is
-   * under 100 ms at the median). A connection that takes text and sends nothing back fails with a `timeout`, retried.
-   */
-  readonly audioTimeoutMs?: number;
-  /**
-   * Open the connection the next turn goes on ahead of time, so it pays no handshake (default true): at a flush
-   * that ends a turn or past `maxReplayCharacters`, and with `clear` configured, while a turn is spoken (an
-   * interruption continues on it). Never more than two connections at a time; one when none of these applies.
-   */
-  readonly prewarm?: boolean;
-  /**
-   * The most text one connection is given, and so the most a retry says again (default 2000, at least 1000): past
-   * it, the connection is ended with `<EOS>` and the speech goes on on the next one.
-   */
-  readonly maxReplayCharacters?: number;
-  /** Milliseconds without a token after which a finished sentence is sent anyway (default 150; see `sentences()`). */
-  readonly releaseAfterMs?: number;
 }
 
-export interface TtsSettings {
+export interface TtsSettings extends Omit<Decoded<typeof rimeTtsFields>, 'retry'> {
   readonly options: RimeOptions;
   readonly protocol: SpeechProtocol;
   /** The websocket URL, built once. */
   readonly url: URL;
   readonly apiKey: string;
   readonly retry: RetryPolicy;
-  readonly handshakeTimeoutMs: number;
-  readonly eosTimeoutMs: number;
-  readonly audioTimeoutMs: number;
-  /** Whether the next connection is opened ahead of time. */
-  readonly prewarm: boolean;
   /** Whether a spare connection is kept for interruptions: `prewarm` with `clear` configured. */
   readonly spare: boolean;
-  readonly maxReplayCharacters: number;
   /** The caller chose no `segment` mode: the server is asked to synthesize exactly each segment sent. */
   readonly flushEachSegment: boolean;
-  readonly releaseAfterMs: number;
   readonly transport: Transport;
   readonly events: RimeEventObserver | undefined;
 }
+
+export type { RimeOptionsInput };
 
 const MISSING_KEY =
   'no API key: pass rimeTts({ apiKey }) or set RIME_API_KEY (to work offline, run `npx rime-rx serve` and pass its url, or set RIME_URL to it, with any key)';
@@ -133,37 +126,21 @@ type PlainConfig = Omit<RimeTtsConfig, 'flush' | 'clear' | 'backpressure' | 'eve
 type PlainSettings = Omit<TtsSettings, 'apiKey' | 'spare' | 'transport' | 'events'>;
 
 function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.Either<RimeError, PlainSettings> {
-  const { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, maxReplayCharacters, ...connection } = plain;
   // Rime advises `segment=never` with explicit flushes for agents: the server then synthesizes exactly the segments
   // cut here, whatever its own sentence heuristics (which would split `Dr. Jones`, or wait for the next whitespace).
-  const flushEachSegment = connection.segment === undefined;
-  const options = decodeRimeOptions({
-    ...connection,
-    segment: connection.segment ?? 'never',
-    ...(apiKey === undefined ? {} : { apiKey }),
-  });
-  const ttsInput = { retry, handshakeTimeoutMs, eosTimeoutMs, audioTimeoutMs, prewarm, releaseAfterMs, maxReplayCharacters };
-  const tts = TtsOptions.decode(ttsInput);
+  const flushEachSegment = plain.segment === undefined;
+  // Everything but the operator's own options is the connection's (an unknown name is reported there).
+  const connection = Object.fromEntries(Object.entries(plain).filter(([name]) => !Object.hasOwn(rimeTtsFields, name)));
+  const options = decodeRimeOptions({ ...connection, segment: plain.segment ?? 'never', ...(apiKey === undefined ? {} : { apiKey }) });
+  const tts = decodeFields(rimeTtsFields, pickFields(rimeTtsFields, plain));
   const issues = [
     ...(E.isLeft(options) ? (options.left.issues ?? [options.left.message]) : []),
-    ...(E.isLeft(tts) ? fieldIssues(tts.left, ttsFields, ttsInput) : []),
+    ...(E.isLeft(tts) ? (tts.left.issues ?? []) : []),
     ...(apiKey === undefined ? [MISSING_KEY] : []),
   ];
   if (issues.length > 0 || E.isLeft(options) || E.isLeft(tts)) return E.left(RimeError.invalidOptions(issues));
   const { apiKey: _apiKey, ...withoutKey } = options.right;
-  return E.right({
-    options: withoutKey,
-    protocol: plainSpeech,
-    url: rimeUrl(withoutKey),
-    retry: retryPolicy(tts.right.retry),
-    handshakeTimeoutMs: tts.right.handshakeTimeoutMs,
-    eosTimeoutMs: tts.right.eosTimeoutMs,
-    audioTimeoutMs: tts.right.audioTimeoutMs,
-    prewarm: tts.right.prewarm,
-    flushEachSegment,
-    releaseAfterMs: tts.right.releaseAfterMs,
-    maxReplayCharacters: tts.right.maxReplayCharacters,
-  });
+  return E.right({ ...tts.right, options: withoutKey, protocol: plainSpeech, url: rimeUrl(withoutKey), retry: retryPolicy(tts.right.retry), flushEachSegment });
 }
 
 function isEventObserver(u: unknown): u is RimeEventObserver {

@@ -1,11 +1,10 @@
 import * as t from 'io-ts';
 import { type ObservableInput, type Subscription, defer, take, timer } from 'rxjs';
-import { MAX_TIMER_MS, described, isNumberIn } from '../codecs';
+import { Count, MAX_TIMER_MS, described, isNumberIn } from '../codecs';
 import type { RimeError } from '../errors';
 
 export type RetryDelay = number | ((error: RimeError, retryCount: number) => ObservableInput<unknown>);
 
-const Count = described('an integer of at least 0', isNumberIn(0, Number.MAX_SAFE_INTEGER, true));
 const Delay = described(
   `a number of milliseconds from 0 to ${MAX_TIMER_MS}, or a function (error, retryCount) => ObservableInput`,
   (u): u is RetryDelay => typeof u === 'function' || isNumberIn(0, MAX_TIMER_MS, false)(u),
