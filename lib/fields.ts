@@ -28,8 +28,11 @@ export interface Field<A = unknown, P extends Presence = Presence> {
   readonly fromText?: FromText;
   /** Travels in Rime's query string (under the option's own name). */
   readonly query?: boolean;
-  /** The command-line flag (without `--`), its value's placeholder (none: a switch) and whether it repeats. */
-  readonly flag?: { readonly name: string; readonly value?: string; readonly multiple?: boolean };
+  /**
+   * The command-line flag (without `--`), its value's placeholder (none: a switch), whether it repeats, and its
+   * help where the option's doc and codec do not fit a command line (a count, where code may pass a function).
+   */
+  readonly flag?: { readonly name: string; readonly value?: string; readonly multiple?: boolean; readonly help?: string };
   /** Never shown in a message, whatever it is. */
   readonly secret?: boolean;
   /** Shown in messages only after this (a URL without its credentials). */

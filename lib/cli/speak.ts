@@ -7,15 +7,45 @@ import * as E from 'fp-ts/Either';
 import { type Observable, ReplaySubject, Subject, concat, defer, of, takeUntil, tap } from 'rxjs';
 import { Mp3Duration } from '../audio/mp3Frames';
 import { streamingWavHeader, textFromReadable, writeAudio, writeAudioFile } from '../audio/sinks';
-import { numberFromText } from '../codecs';
 import { RimeError, type RimeErrorKind } from '../errors';
-import { type AudioFormat, decodeRimeOptions } from '../options';
+import { type AudioFormat, DEFAULT_RIME_URL, decodeRimeOptions, rimeClientFields, rimeQueryFields } from '../options';
 import { type RimeServer, createRimeServer } from '../server/createRimeServer';
 import { MP3_MISSING, mp3Available } from '../server/encode/mp3';
-import type { RetryConfig } from '../tts/retry';
+import { DEFAULT_RETRY_COUNT, type RetryConfig } from '../tts/retry';
+import { rimeTtsFields } from '../tts/config';
 import { rimeTts } from '../tts/rimeTts';
+import { type OwnFlags, fieldsFromFlags, flagHelp, flagOptions, textFlag } from './flags';
 import type { CliIo } from './io';
 import { messageOf, parseErrorMessage } from './io';
+
+/** The flags of `speak` itself; the rest are options of the library, from their field tables. */
+const outputFlags: OwnFlags = {
+  output: { short: 'o', value: 'FILE|-', doc: 'where the audio goes; the format follows the name: .mp3 .wav .ulaw/.mulaw .pcm/.raw' },
+  format: { value: 'F', doc: 'mp3, wav, mulaw or pcm (required with -o -)' },
+};
+const serverFlags: OwnFlags = {
+  voice: {
+    value: 'test|espeak',
+    doc: 'speak with the embedded server and this voice, even with RIME_API_KEY set (default without the key: espeak)',
+  },
+};
+const otherFlags: OwnFlags = {
+  input: { short: 'i', value: 'FILE', doc: 'read the text from FILE' },
+  quiet: { short: 'q', doc: 'no progress, no summary' },
+  help: { short: 'h', doc: 'this help' },
+};
+
+/** The library's options `speak` has flags for: the voice's, and how it connects. */
+const { url, allowUnlistedSpeaker } = rimeClientFields;
+const voiceFields = { ...rimeQueryFields, allowUnlistedSpeaker };
+const connectionFields = { url, ...rimeTtsFields };
+/** Where `speak` decides otherwise than the library, as its help says it. */
+const speakDefaults = {
+  speaker: 'cove',
+  segment: 'never, a flush after each segment',
+  url: `${DEFAULT_RIME_URL}; with no RIME_API_KEY, the embedded local server`,
+  retry: String(DEFAULT_RETRY_COUNT),
+};
 
 export const speakUsage = `Usage: rime-rx speak [text...] -o FILE [options]
 
@@ -24,31 +54,10 @@ streamed as it arrives (my-llm | rime-rx speak -o reply.mp3 speaks while the LLM
 With RIME_API_KEY set it uses Rime; without it, an embedded local server with real speech (espeak), no network.
 
 Output:
-  -o, --output FILE|-             where the audio goes; the format follows the name: .mp3 .wav .ulaw/.mulaw .pcm/.raw
-      --format F                  mp3, wav, mulaw or pcm (required with -o -)
-Voice:
-      --speaker NAME              default cove
-      --model ID                  default mistv3
-      --lang CODE                 eng, spa, fra, ger, ... (default eng)
-      --sampling-rate HZ          4000 to 44100 (default 22050)
-      --speed X                   speedAlpha: above 1 is faster (default 1)
-      --segment MODE              bySentence, immediate or never (default: never, a flush after each segment)
-      --pause-between-brackets    <200> is a 200 ms pause
-      --phonemize-between-brackets  {h'El.o} is spoken from phonemes
-      --inline-speed-alpha LIST   e.g. "0.5, 3"
-      --no-text-normalization
-      --time-scale-factor X       0.4 to 2.5
-      --allow-unlisted-speaker    accept a speaker the bundled catalog does not list
-Connection:
-      --url URL                   Rime endpoint (default wss://users-ws.rime.ai/ws; with no RIME_API_KEY, a local server)
-      --voice test|espeak         speak with the embedded server and this voice, even with RIME_API_KEY set
-                                  (default without the key: espeak)
-      --retries N                 retries after a failed connection (default 3)
-Other:
-  -i, --input FILE                read the text from FILE
-  -q, --quiet                     no progress, no summary
-  -h, --help                      this help
-
+${flagHelp({}, {}, outputFlags)}Voice:
+${flagHelp(voiceFields, speakDefaults)}Connection:
+${flagHelp(connectionFields, speakDefaults, serverFlags)}Other:
+${flagHelp({}, {}, otherFlags)}
 Exit codes: 0 done (also when the reader of -o - stopped reading, as with | head), 2 usage, invalid options or
 no text, 3 authentication, 4 rate limit, 5 connection or server failure, 1 anything else, 130 interrupted (Ctrl-C;
 the file holds what arrived and plays), 143 terminated (SIGTERM; the same).
@@ -79,28 +88,7 @@ const exitCodes: Readonly<Record<RimeErrorKind, number>> = {
 
 class UsageError extends Error {}
 
-const speakOptions = {
-  output: { type: 'string', short: 'o' },
-  format: { type: 'string' },
-  speaker: { type: 'string', default: 'cove' },
-  model: { type: 'string' },
-  lang: { type: 'string' },
-  'sampling-rate': { type: 'string' },
-  speed: { type: 'string' },
-  segment: { type: 'string' },
-  'pause-between-brackets': { type: 'boolean' },
-  'phonemize-between-brackets': { type: 'boolean' },
-  'inline-speed-alpha': { type: 'string' },
-  'no-text-normalization': { type: 'boolean' },
-  'time-scale-factor': { type: 'string' },
-  'allow-unlisted-speaker': { type: 'boolean' },
-  url: { type: 'string' },
-  voice: { type: 'string' },
-  input: { type: 'string', short: 'i' },
-  retries: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const speakOptions = flagOptions([voiceFields, connectionFields], { ...outputFlags, ...serverFlags, ...otherFlags });
 
 function parse(args: readonly string[]) {
   return parseArgs({ args: [...args], allowPositionals: true, strict: true, options: speakOptions });
@@ -160,47 +148,38 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
   });
   try {
     const { values, positionals } = parse(args);
-    if (values.help === true) {
+    const output = textFlag(values, 'output');
+    const voiceFlag = textFlag(values, 'voice');
+    const quiet = values['quiet'] === true;
+    if (values['help'] === true) {
       io.out.write(speakUsage);
       return 0;
     }
-    if (values.output === undefined) throw new UsageError('where should the audio go? give -o FILE (or -o - with --format)');
-    const format = outputFormat(values.output, values.format);
-    if (values.voice !== undefined && values.url !== undefined) {
+    if (output === undefined) throw new UsageError('where should the audio go? give -o FILE (or -o - with --format)');
+    const format = outputFormat(output, textFlag(values, 'format'));
+    const connection = fieldsFromFlags(connectionFields, values);
+    if (voiceFlag !== undefined && connection['url'] !== undefined) {
       throw new UsageError('--voice picks the embedded server\'s voice and --url another server: give one of them');
     }
-    if (values.output !== '-') await checkWritable(values.output);
-    const decoded = decodeRimeOptions(
-      Object.fromEntries(
-        Object.entries({
-          speaker: values.speaker,
-          modelId: values.model,
-          audioFormat: format === 'wav' ? 'pcm' : format,
-          lang: values.lang,
-          samplingRate: values['sampling-rate'] === undefined ? undefined : numberFromText(values['sampling-rate']),
-          speedAlpha: values.speed === undefined ? undefined : numberFromText(values.speed),
-          segment: values.segment,
-          pauseBetweenBrackets: values['pause-between-brackets'],
-          phonemizeBetweenBrackets: values['phonemize-between-brackets'],
-          inlineSpeedAlpha: values['inline-speed-alpha'],
-          noTextNormalization: values['no-text-normalization'],
-          timeScaleFactor: values['time-scale-factor'] === undefined ? undefined : numberFromText(values['time-scale-factor']),
-          allowUnlistedSpeaker: values['allow-unlisted-speaker'],
-          url: values.url,
-        }).filter(([, value]) => value !== undefined),
-      ),
-    );
+    if (output !== '-') await checkWritable(output);
+    const { retry, ...connectionOptions } = connection;
+    const decoded = decodeRimeOptions({
+      speaker: speakDefaults.speaker,
+      ...fieldsFromFlags(voiceFields, values),
+      ...connectionOptions,
+      audioFormat: format === 'wav' ? 'pcm' : format,
+    });
     if (E.isLeft(decoded)) throw decoded.left;
     const options = decoded.right;
 
-    const { text, totalCharacters } = await textSource(positionals, values.input, io);
+    const { text, totalCharacters } = await textSource(positionals, textFlag(values, 'input'), io);
     const environmentKey = io.env['RIME_API_KEY']?.trim();
     const keySet = environmentKey !== undefined && environmentKey !== '';
     let url = options.url;
     let apiKey = keySet ? environmentKey : 'local';
     // An explicit --voice is honoured even with the key set: it asks for the embedded server.
-    if (values.voice !== undefined || (!keySet && values.url === undefined)) {
-      const voiceName = values.voice ?? 'espeak';
+    if (voiceFlag !== undefined || (!keySet && connection['url'] === undefined)) {
+      const voiceName = voiceFlag ?? 'espeak';
       const voice = voiceName === 'test' ? 'test' : voiceName === 'espeak' ? 'espeak' : undefined;
       if (voice === undefined) throw new UsageError(`--voice must be test or espeak, got "${voiceName}"`);
       if (format === 'mp3' && !mp3Available()) throw new UsageError(`${MP3_MISSING} (or write .wav, .ulaw or .pcm)`);
@@ -208,7 +187,7 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
       url = server.url;
       apiKey = 'local';
       const why = keySet ? `--voice ${voice} given: speaking with the embedded local server, not Rime` : 'RIME_API_KEY is not set: speaking with the embedded local server';
-      if (values.quiet !== true) io.err.write(`rime-rx: ${why} (${voice} voice, no network)\n`);
+      if (!quiet) io.err.write(`rime-rx: ${why} (${voice} voice, no network)\n`);
     }
 
     const clock = audioClock(options.audioFormat, options.samplingRate);
@@ -217,7 +196,7 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     let written = 0;
     let characters = 0;
     let anyText = false;
-    const progress = io.errIsTTY === true && values.quiet !== true;
+    const progress = io.errIsTTY === true && !quiet;
     let drawnAt = 0;
     const status = () => {
       const read = `${characters.toLocaleString('en-US')}${totalCharacters === undefined ? '' : ` of ${totalCharacters.toLocaleString('en-US')}`} characters read`;
@@ -227,13 +206,13 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     let stoppedBy: StoppingSignal | undefined;
     // The sink says when it is full and the socket stops being read: a slow pipe never fills memory.
     const backpressure = new Subject<boolean>();
-    const retry = values.retries === undefined ? {} : { retry: numberFromText(values.retries) as RetryConfig /* validated by rimeTts */ };
+    const retries = retry === undefined ? {} : { retry: retry as RetryConfig /* validated by rimeTts */ };
     const audio: Observable<Uint8Array> = text.pipe(
       tap((piece) => {
         characters += piece.length;
         anyText ||= piece.trim() !== '';
       }),
-      rimeTts({ ...options, url, apiKey, backpressure, ...retry }),
+      rimeTts({ ...options, url, apiKey, backpressure, ...retries }),
       takeUntil(interrupted.pipe(tap((signal) => (stoppedBy ??= signal)))),
       tap((chunk) => {
         firstAudioMs ??= Date.now() - started;
@@ -247,7 +226,7 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
       }),
     );
     let readerLeft = false;
-    if (values.output === '-') {
+    if (output === '-') {
       const withHeader = format === 'wav' ? concat(of(streamingWavHeader(options.samplingRate)), audio) : audio;
       // A reader that stops reading (`| head -c 1000`) is a normal end: nothing more is made for it.
       await writeAudio(withHeader, io.out, { end: false, backpressure }).catch((error: unknown) => {
@@ -255,16 +234,16 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
         readerLeft = true;
       });
     } else {
-      await writeAudioFile(audio, values.output, { backpressure, ...(format === 'wav' ? { wav: { samplingRate: options.samplingRate } } : {}) });
+      await writeAudioFile(audio, output, { backpressure, ...(format === 'wav' ? { wav: { samplingRate: options.samplingRate } } : {}) });
     }
     if (progressShown) io.err.write('\n');
     progressShown = false;
     if (!anyText && stoppedBy === undefined && !readerLeft) {
-      if (values.output !== '-') await rm(values.output, { force: true });
+      if (output !== '-') await rm(output, { force: true });
       throw new UsageError('no text to speak: the input was empty');
     }
-    if (values.quiet !== true) {
-      const where = values.output === '-' ? 'stdout' : values.output;
+    if (!quiet) {
+      const where = output === '-' ? 'stdout' : output;
       const how = stoppedBy === 'SIGINT' ? 'interrupted; ' : stoppedBy === 'SIGTERM' ? 'terminated; ' : readerLeft ? 'the reader left; ' : '';
       io.err.write(`rime-rx: ${how}wrote ${where}: ${status()}\n`);
     }

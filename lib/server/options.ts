@@ -25,7 +25,7 @@ export const rimeServerFields = {
   /** Port to listen on; 0 picks a free one (default 0). */
   port: defaulted(Port, 0, { doc: 'port to listen on (0 picks a free one)', fromText: numberFromText, flag: { name: 'port', value: 'N' } }),
   /** `test`: deterministic and decodable (`decodeTestSpeech`); `espeak`: real speech (default `test`). */
-  voice: defaulted(VoiceName, 'test', { doc: 'test: deterministic, decodable; espeak: real speech', flag: { name: 'voice', value: 'test|espeak' } }),
+  voice: defaulted(VoiceName, 'test', { doc: 'test: deterministic, decodable; espeak: real speech', flag: { name: 'voice', value: 'test|espeak', help: 'test: deterministic, decodable; espeak: real speech' } }),
   /** Delay before each utterance's first audio, emulating the service's time to first audio (default 0). */
   firstAudioMs: defaulted(TimerDelay, 0, { doc: "delay before each utterance's first audio", fromText: numberFromText, flag: { name: 'first-audio-ms', value: 'N' } }),
   /** Seconds spent producing each second of audio; 0 is as fast as possible (default 0). */
@@ -63,7 +63,7 @@ export const rimeServerFields = {
     doc: 'accept only these API keys; without, any non-empty key is accepted',
     defaultDoc: 'any non-empty key',
     secret: true,
-    flag: { name: 'key', value: 'K', multiple: true },
+    flag: { name: 'key', value: 'K', multiple: true, help: 'accept this API key (repeatable); without --key any non-empty key is accepted' },
   }),
 };
 

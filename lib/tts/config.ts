@@ -28,7 +28,7 @@ export const rimeTtsFields = {
     doc: 'retries inside the operator, which replay the failed connection\'s text: a count or `{ count, delay, resetOnSuccess }`',
     defaultDoc: '3 retries, backoff from 250 ms, reset on progress',
     fromText: numberFromText,
-    flag: { name: 'retries', value: 'N' },
+    flag: { name: 'retries', value: 'N', help: 'retries after a failed connection, each replaying its text' },
   }),
   /** Longest wait for the websocket upgrade (default 10 s). */
   handshakeTimeoutMs: defaulted(Timeout, 10_000, { doc: 'longest wait for the websocket upgrade' }),

@@ -28,7 +28,7 @@ export interface RetryPolicy {
   readonly resetOnSuccess: boolean;
 }
 
-const DEFAULT_COUNT = 3;
+export const DEFAULT_RETRY_COUNT = 3;
 const BASE_DELAY_MS = 250;
 const MAX_DELAY_MS = 5000;
 /** Rate limits clear slowly: back off this many times longer. */
@@ -46,7 +46,7 @@ export function retryPolicy(config: RetryConfig | undefined): RetryPolicy {
   const options = typeof config === 'number' ? { count: config } : (config ?? {});
   const delay = options.delay ?? ((error: RimeError, retryCount: number) => timer(backoff(error, retryCount)));
   return {
-    count: options.count ?? DEFAULT_COUNT,
+    count: options.count ?? DEFAULT_RETRY_COUNT,
     delay: typeof delay === 'number' ? () => timer(delay) : delay,
     resetOnSuccess: options.resetOnSuccess ?? true,
   };
