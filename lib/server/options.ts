@@ -21,46 +21,52 @@ const Faults = described('a list of faults', (u): u is readonly Fault[] => Array
 /** The local server's settings; every one has a default. */
 export const rimeServerFields = {
   /** Address to listen on (default `127.0.0.1`). */
-  host: defaulted(t.string, '127.0.0.1', { doc: 'address to listen on', flag: { name: 'host', value: 'H' } }),
+  host: defaulted(t.string, '127.0.0.1', { doc: 'the address to listen on', flag: { name: 'host', value: 'H' } }),
   /** Port to listen on; 0 picks a free one (default 0). */
-  port: defaulted(Port, 0, { doc: 'port to listen on (0 picks a free one)', fromText: numberFromText, flag: { name: 'port', value: 'N' } }),
+  port: defaulted(Port, 0, { doc: 'where to listen; 0 picks a free port', fromText: numberFromText, flag: { name: 'port', value: 'N' } }),
   /** `test`: deterministic and decodable (`decodeTestSpeech`); `espeak`: real speech (default `test`). */
-  voice: defaulted(VoiceName, 'test', { doc: 'test: deterministic, decodable; espeak: real speech', flag: { name: 'voice', value: 'test|espeak', help: 'test: deterministic, decodable; espeak: real speech' } }),
+  voice: defaulted(VoiceName, 'test', {
+    doc: '`test` (deterministic, decodable with `decodeTestSpeech`) or `espeak` (real speech)',
+    defaultDoc: '`test` (`espeak` for `rime-rx serve`)', flag: { name: 'voice', value: 'test|espeak', help: 'test: deterministic, decodable; espeak: real speech' } }),
   /** Delay before each utterance's first audio, emulating the service's time to first audio (default 0). */
-  firstAudioMs: defaulted(TimerDelay, 0, { doc: "delay before each utterance's first audio", fromText: numberFromText, flag: { name: 'first-audio-ms', value: 'N' } }),
+  firstAudioMs: defaulted(TimerDelay, 0, { doc: 'delay before the first audio of every utterance (time to first audio)', fromText: numberFromText, flag: { name: 'first-audio-ms', value: 'N' } }),
   /** Seconds spent producing each second of audio; 0 is as fast as possible (default 0). */
   realTimeFactor: defaulted(RealTimeFactor, 0, {
-    doc: 'seconds spent per second of audio produced (0: as fast as possible)',
+    doc: 'seconds spent producing each second of audio; audio is paced accordingly (0: as fast as possible)',
     fromText: numberFromText,
     flag: { name: 'real-time-factor', value: 'F' },
   }),
   /** Connections at once before an upgrade is refused with 429 (default 1000). */
-  maxConnections: defaulted(PositiveInteger, 1000, { doc: 'connections at once before 429', fromText: numberFromText, flag: { name: 'max-connections', value: 'N' } }),
+  maxConnections: defaulted(PositiveInteger, 1000, { doc: 'connections at once before the upgrade is refused with 429', fromText: numberFromText, flag: { name: 'max-connections', value: 'N' } }),
   /** Connections that say nothing this long are closed, as Rime closes them (default 30 s). */
-  idleTimeoutMs: defaulted(Timeout, 30_000, { doc: 'close connections idle this long', fromText: numberFromText, flag: { name: 'idle-timeout-ms', value: 'N' } }),
+  idleTimeoutMs: defaulted(Timeout, 30_000, {
+    doc: 'a connection with no frame from the client (whitespace-only frames aside) and nothing to synthesize for this long is closed; a client that takes no audio for this long is dropped',
+    fromText: numberFromText, flag: { name: 'idle-timeout-ms', value: 'N' } }),
   /** Longest text one synthesis takes (default Rime's 1000). */
-  maxTextLength: defaulted(PositiveInteger, RIME_TEXT_LIMIT, { doc: 'longest text one synthesis takes' }),
+  maxTextLength: defaulted(PositiveInteger, RIME_TEXT_LIMIT, { doc: 'the most text one synthesis may hold' }),
   /** Largest frame a client may send (default 64 KiB). */
-  maxFrameBytes: defaulted(PositiveInteger, 64 * 1024, { doc: 'largest frame a client may send' }),
+  maxFrameBytes: defaulted(PositiveInteger, 64 * 1024, { doc: 'the largest frame a client may send' }),
   /** Size of every audio chunk sent; odd by default (4095), as Rime cuts pcm anywhere. */
-  frameBytes: defaulted(PositiveInteger, 4095, { doc: 'size of every audio frame, in bytes (odd, as Rime cuts pcm anywhere)', fromText: numberFromText, flag: { name: 'frame-bytes', value: 'N' } }),
+  frameBytes: defaulted(PositiveInteger, 4095, {
+    doc: "the size of every audio frame sent (an utterance's last one may be shorter); odd, as Rime cuts pcm anywhere",
+    fromText: numberFromText, flag: { name: 'frame-bytes', value: 'N' } }),
   /** Text a connection may have waiting for synthesis before it is closed (default 1,000,000 characters). */
-  maxWaitingCharacters: defaulted(PositiveInteger, 1_000_000, { doc: 'text a connection may have waiting for synthesis' }),
+  maxWaitingCharacters: defaulted(PositiveInteger, 1_000_000, { doc: 'text a connection may have waiting for synthesis before it is closed (1008)' }),
   /** Longest wait for an upgrade request's headers (default 10 s). */
-  headersTimeoutMs: defaulted(Timeout, 10_000, { doc: "longest wait for an upgrade request's headers" }),
+  headersTimeoutMs: defaulted(Timeout, 10_000, { doc: 'an upgrade whose request headers have not all arrived by then is dropped (checked every second)' }),
   /**
    * When `segment=bySentence` synthesizes: at a `. , ? !` at once (`punctuation`, the default), or only once whitespace
    * follows it (`whitespace`). Rime's page allows both readings; clients can be tested against each.
    */
   sentenceBuffering: defaulted(SentenceBuffering, 'punctuation', {
-    doc: 'when segment=bySentence synthesizes: at a . , ? ! at once (punctuation), or once whitespace follows it (whitespace)',
+    doc: 'when `segment=bySentence` synthesizes: `punctuation` (a `. , ? !` ending the buffer or followed by whitespace) or `whitespace` (only once whitespace follows)',
     flag: { name: 'sentence-buffering', value: 'B' },
   }),
-  /** Faults for the first connections, one each, in order (more with `inject`). */
-  faults: defaulted(Faults, [], { doc: 'faults for the first connections, one each, in order' }),
+  /** Faults for the first connections, one each, in order (more with `inject`); default none. */
+  faults: defaulted(Faults, [], { doc: 'faults for the first connections, one each, in order (see below)' }),
   /** Accept only these API keys; without, any non-empty key is accepted. */
   apiKeys: optional(ApiKeys, {
-    doc: 'accept only these API keys; without, any non-empty key is accepted',
+    doc: 'the keys accepted; without it any non-empty key is accepted, and the server logs that once',
     defaultDoc: 'any non-empty key',
     secret: true,
     flag: { name: 'key', value: 'K', multiple: true, help: 'accept this API key (repeatable); without --key any non-empty key is accepted' },

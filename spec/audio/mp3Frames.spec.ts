@@ -1,18 +1,8 @@
 import fc from 'fast-check';
 import { Mp3Duration, frameHeaderAt, framesOf } from '../../lib/audio/mp3Frames';
 import { createMp3Encoder } from '../../lib/server/encode/mp3';
+import { concatenated, tone } from '../support/audio';
 
-function tone(seconds: number, samplingRate: number): Int16Array {
-  return Int16Array.from({ length: Math.round(seconds * samplingRate) }, (_, index) =>
-    Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / samplingRate)),
-  );
-}
-
-function concatenated(parts: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  parts.reduce((offset, part) => (bytes.set(part, offset), offset + part.length), 0);
-  return bytes;
-}
 
 /** Real mp3: `seconds` of a tone encoded by lamejs at `samplingRate` (an mp3 rate, so no resampling). */
 async function mp3(seconds: number, samplingRate: number): Promise<Uint8Array> {

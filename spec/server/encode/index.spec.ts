@@ -1,18 +1,8 @@
 import { framesOf } from '../../../lib/audio/mp3Frames';
 import { createEncoder, createMulawEncoder, createPcmEncoder, mulawOf, sampleOfMulaw } from '../../../lib/server/encode';
 import type { Mp3Encoder } from '../../../lib/server/encode/mp3';
+import { concatenated, tone } from '../../support/audio';
 
-function tone(seconds: number, samplingRate: number): Int16Array {
-  return Int16Array.from({ length: Math.round(seconds * samplingRate) }, (_, index) =>
-    Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / samplingRate)),
-  );
-}
-
-function concatenated(parts: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  parts.reduce((offset, part) => (bytes.set(part, offset), offset + part.length), 0);
-  return bytes;
-}
 
 const everySample = Int16Array.from({ length: 65536 }, (_, index) => index - 32768);
 
