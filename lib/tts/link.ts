@@ -148,6 +148,11 @@ export class Link {
     return !this.queued;
   }
 
+  /** Its turn had its first text sent now, if not before: the turn's first audio is timed from here. */
+  markTextSent(): void {
+    if (this.turn !== undefined && this.turn.textSentAt === undefined && this.spoke) this.turn.textSentAt = asyncScheduler.now();
+  }
+
   /** Becomes the current connection: sends what it holds. */
   release(): void {
     this.queued = false;
