@@ -32,7 +32,11 @@ export function commandOf(frame: string): PlainCommand | undefined {
 
 const BINARY_FROM_CLIENT = 'binary frames are not supported: send text';
 
-/** The plain protocol's codec, for both roles. Rime sends no text frames on `/ws`: a client ignores any. */
+/**
+ * The plain protocol's codec, for both roles. Only audio goes back, as raw bytes: the plain protocol has no word
+ * timings, no end of a synthesis and no error messages, and Rime sends no text frames on `/ws` (a client ignores
+ * any). Contexts are not part of it.
+ */
 export const plainWire: Wire = {
   path: '/ws',
   encodeClient: (message) => (message.type === 'text' ? message.text : PLAIN_COMMANDS[message.type]),
@@ -41,6 +45,6 @@ export const plainWire: Wire = {
     const command = commandOf(frame);
     return E.right(command === undefined ? textMessage(frame) : commandMessages[command]);
   },
-  encodeServer: (message) => message.bytes,
+  encodeServer: (message) => (message.type === 'audio' ? message.bytes : undefined),
   decodeServer: (frame) => E.right<RimeError, ServerMessage | undefined>(typeof frame === 'string' ? undefined : { type: 'audio', bytes: frame }),
 };

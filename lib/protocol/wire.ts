@@ -19,7 +19,8 @@ export interface Wire {
    * close the connection with it).
    */
   decodeClient(frame: Frame): E.Either<RimeError, ClientMessage>;
-  encodeServer(message: ServerMessage): Frame;
+  /** The frame a server sends for `message`; undefined for a message the protocol has no frame for. */
+  encodeServer(message: ServerMessage): Frame | undefined;
   /** What a server's frame says; `undefined` for a frame the protocol lets a client ignore. */
   decodeServer(frame: Frame): E.Either<RimeError, ServerMessage | undefined>;
 }

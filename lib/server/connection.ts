@@ -62,7 +62,8 @@ export class RimeConnection {
     this.session = new SynthesisSession({
       ...context,
       closed: isClosed,
-      send: (encoded, pacingMs, last) => this.sender.send(encoded, pacingMs, last),
+      send: (encoded, pacingMs, contextId, last) => this.sender.send(encoded, pacingMs, contextId, last),
+      tell: (message) => this.sender.tell(message),
       delay,
       close: (code, reason) => this.close(code, reason),
       finished: () => this.finished(),
@@ -82,7 +83,13 @@ export class RimeConnection {
     if (this.closed) return;
     const raw = data as Buffer; // ws's default binaryType: every message is one Buffer
     const decoded = this.context.wire.decodeClient(isBinary ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : raw.toString());
-    if (decoded._tag === 'Left') return this.close(decoded.left.closeCode ?? CLOSE.unsupportedData, decoded.left.message);
+    if (decoded._tag === 'Left') {
+      // As the protocol says: the plain one closes (1003), the JSON one answers with an error and stays open.
+      const { closeCode, message } = decoded.left;
+      if (closeCode !== undefined) return this.close(closeCode, message);
+      this.context.emit({ type: 'rejected', connection: this.context.id, message });
+      return void this.sender.tell({ type: 'error', message });
+    }
     const message = decoded.right;
     // Whitespace says nothing: a client must not hold a connection (a slot of everyone's limit) with `' '` frames.
     if (message.type !== 'text' || message.text.trim() !== '') this.restartIdleTimer();

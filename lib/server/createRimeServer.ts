@@ -10,6 +10,7 @@ import { RimeError } from '../errors';
 import { parseFields, tableCodec } from '../fields';
 import { decodeRimeQuery } from '../options';
 import * as mp3 from './encode/mp3';
+import { jsonWire } from '../protocol/json';
 import { plainWire } from '../protocol/plain';
 import { CLOSE } from '../protocol/rules';
 import { type ConnectionSettings, RimeConnection } from './connection';
@@ -32,6 +33,8 @@ export type RimeServerOptions = t.TypeOf<typeof RimeServerOptions>;
 export interface RimeServer {
   /** The `ws://host:port/ws` URL a client connects to (the plain protocol's path). */
   readonly url: string;
+  /** The URL of each protocol the server speaks: `ws` (plain, `/ws`) and `ws3` (JSON, `/ws3`). */
+  readonly urls: { readonly ws: string; readonly ws3: string };
   readonly port: number;
   /** Everything the server observes, as it happens (hot; subscribe before connecting). */
   readonly events: Observable<ServerEvent>;
@@ -80,7 +83,7 @@ function authFailure(request: IncomingMessage, apiKeys: readonly string[] | unde
 }
 
 /**
- * Starts a local server that speaks Rime's plain websocket protocol (`/ws`), for tests, benchmarks and offline
+ * Starts a local server that speaks Rime's websocket protocols, plain (`/ws`) and JSON (`/ws3`), for tests, benchmarks and offline
  * use: Rime's upgrade checks and plain-text refusals, the three commands, the three segment modes, the 1000-character
  * limit, an idle timeout, a latency model and programmatic fault injection. Voices: `test` (deterministic,
  * decodable with `decodeTestSpeech`) and `espeak` (real speech).
@@ -179,6 +182,7 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
 
   return {
     url: `ws://${host}:${port}${plainWire.path}`,
+    urls: { ws: `ws://${host}:${port}${plainWire.path}`, ws3: `ws://${host}:${port}${jsonWire.path}` },
     port,
     events: events.asObservable(),
     get connectionCount() {

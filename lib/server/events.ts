@@ -11,6 +11,8 @@ export type ServerEvent =
   | { readonly type: 'text'; readonly connection: number; readonly text: string }
   | { readonly type: 'command'; readonly connection: number; readonly command: ClientCommand }
   | { readonly type: 'synthesis'; readonly connection: number; readonly text: string }
+  /** A frame the protocol could not read, answered with an error message (the JSON protocol). */
+  | { readonly type: 'rejected'; readonly connection: number; readonly message: string }
   | { readonly type: 'audio'; readonly connection: number; readonly bytes: number }
   | { readonly type: 'fault'; readonly connection: number; readonly fault: Fault }
   | {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
+import type { ContextId, ServerMessage } from '../protocol/messages';
 import type { Frame, Wire } from '../protocol/wire';
 import type { ServerEvent } from './events';
 import type { ConnectionFault } from './faults';
@@ -58,7 +59,7 @@ export class AudioSender {
    * Sends `encoded` in chunks of exactly `frameBytes` (the rest waits for the next piece; `last` sends it, the
    * utterance's last chunk), paced by `pacingMs` spread over them.
    */
-  async send(encoded: Uint8Array, pacingMs: number, last = false): Promise<void> {
+  async send(encoded: Uint8Array, pacingMs: number, contextId: ContextId, last = false): Promise<void> {
     const { frameBytes, fault, closed, stalled, end, delay } = this.context;
     const bytes = this.unsent.length === 0 ? encoded : concatenate(this.unsent, encoded);
     const whole = last ? bytes.length : bytes.length - (bytes.length % frameBytes);
@@ -71,16 +72,25 @@ export class AudioSender {
       if (fault?.kind === 'slow') await delay((chunk.length / fault.bytesPerSecond) * 1000);
       if (stalled()) await end;
       if (closed()) return;
-      await this.transmit(this.context.wire.encodeServer({ type: 'audio', bytes: chunk }), chunk.length);
+      await this.transmit({ type: 'audio', bytes: chunk, contextId }, chunk.length);
     }
+  }
+
+  /** Sends a message other than audio (word timings, the end of a synthesis), if the protocol has it. */
+  async tell(message: ServerMessage): Promise<void> {
+    const { stalled, end, closed } = this.context;
+    if (stalled()) await end;
+    if (!closed()) await this.transmit(message, 0);
   }
 
   /**
    * Puts a frame on the socket; a fault with `afterBytes` strikes once that many audio bytes went out (a binary
    * frame is cut there, so the client sees them; a text frame cannot be cut and goes whole or not at all).
    */
-  private async transmit(whole: Frame, audioBytes: number): Promise<void> {
-    const { socket, fault, emit, id } = this.context;
+  private async transmit(message: ServerMessage, audioBytes: number): Promise<void> {
+    const { socket, fault, emit, id, wire } = this.context;
+    const whole: Frame | undefined = wire.encodeServer(message);
+    if (whole === undefined) return;
     const limit = fault !== undefined && 'afterBytes' in fault ? fault.afterBytes : undefined;
     const striking = limit !== undefined && this.bytesSent + audioBytes >= limit;
     const allowed = striking ? limit - this.bytesSent : audioBytes;
@@ -89,7 +99,7 @@ export class AudioSender {
       const handedOver = new Promise<void>((resolve) => socket.send(frame, { binary: typeof frame !== 'string' }, () => resolve()));
       const sent = typeof frame === 'string' ? audioBytes : frame.length;
       this.bytesSent += sent;
-      emit({ type: 'audio', connection: id, bytes: sent });
+      if (message.type === 'audio') emit({ type: 'audio', connection: id, bytes: sent });
       if (socket.bufferedAmount > HIGH_WATER_BYTES) await this.drained(handedOver);
     }
     if (striking) this.context.strike();

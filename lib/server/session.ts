@@ -1,6 +1,6 @@
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { RimeQueryOptions } from '../options';
-import type { ClientMessage } from '../protocol/messages';
+import type { ClientMessage, ContextId, ServerMessage, WordTiming } from '../protocol/messages';
 import { CLOSE, TEXT_TOO_LONG, isBufferBoundary } from '../protocol/rules';
 import { createEncoder } from './encode';
 import type { ServerEvent } from './events';
@@ -35,14 +35,25 @@ export interface SessionHost {
   readonly settings: SessionSettings;
   readonly emit: (event: ServerEvent) => void;
   readonly closed: () => boolean;
-  /** Sends encoded audio (see `AudioSender.send`). */
-  readonly send: (encoded: Uint8Array, pacingMs: number, last?: boolean) => Promise<void>;
+  /** Sends encoded audio of the synthesis asked for in `contextId` (see `AudioSender.send`). */
+  readonly send: (encoded: Uint8Array, pacingMs: number, contextId: ContextId, last?: boolean) => Promise<void>;
+  /** Sends a message after the audio sent so far (word timings, the end of a synthesis). */
+  readonly tell: (message: ServerMessage) => Promise<void>;
   readonly delay: (milliseconds: number) => Promise<void>;
   /** Ends the connection from the server's side. */
   readonly close: (code: number, reason: string) => void;
-  /** Everything was said after `eos`: the connection ends as the protocol says. */
+  /** Everything was said after `eos`: the connection ends. */
   readonly finished: () => Promise<void>;
 }
+
+/** Text waiting for synthesis, with the context it was asked for in. */
+interface Utterance {
+  readonly text: string;
+  readonly contextId: ContextId;
+}
+
+/** Rime gives word timestamps for English and Spanish only (and when `lang` is omitted, which decodes to English). */
+const TIMED_LANGUAGES: readonly string[] = ['eng', 'spa'];
 
 /** Samples encoded at once: about 0.2 s of audio at 44.1 kHz, a few milliseconds of mp3 encoding. */
 const ENCODE_SLICE_SAMPLES = 8192;
@@ -67,7 +78,9 @@ function bySentenceEnd(buffer: string, buffering: SessionSettings['sentenceBuffe
  */
 export class SynthesisSession {
   private buffer = '';
-  private readonly utterances: string[] = [];
+  private readonly utterances: Utterance[] = [];
+  /** The context of the latest text: it persists across text that names none. */
+  private context: ContextId = null;
   /** Characters received and not yet synthesized (buffer and queue). */
   private waitingCharacters = 0;
   private speaking = false;
@@ -91,6 +104,7 @@ export class SynthesisSession {
       return void this.speakAll();
     }
     const { text } = message;
+    if (message.contextId !== undefined) this.context = message.contextId;
     emit({ type: 'text', connection: id, text });
     this.buffer += text;
     this.waitingCharacters += text.length;
@@ -117,7 +131,7 @@ export class SynthesisSession {
       return;
     }
     if (text.length > this.host.settings.maxTextLength) return this.host.close(CLOSE.internalError, TEXT_TOO_LONG);
-    this.utterances.push(text);
+    this.utterances.push({ text, contextId: this.context });
   }
 
   /** Synthesizes queued utterances one at a time; after eos, once everything is sent, the connection finishes. */
@@ -125,24 +139,34 @@ export class SynthesisSession {
     if (this.speaking) return;
     this.speaking = true;
     try {
-      for (let text = this.utterances.shift(); text !== undefined && !this.host.closed(); text = this.utterances.shift()) {
-        await this.speak(text);
+      for (let utterance = this.utterances.shift(); utterance !== undefined && !this.host.closed(); utterance = this.utterances.shift()) {
+        await this.speak(utterance);
       }
     } catch {
       return this.host.close(CLOSE.internalError, 'synthesis failed');
     } finally {
       this.speaking = false;
     }
-    if (this.endOfStream && !this.host.closed()) await this.host.finished();
+    if (!this.endOfStream || this.host.closed()) return;
+    // `eos` always ends with a `done` of its own, whatever was synthesized before it.
+    await this.host.tell({ type: 'done', contextId: this.context });
+    await this.host.finished();
   }
 
-  private async speak(text: string): Promise<void> {
-    const { options, voice, settings, id, closed, send, delay } = this.host;
+  /**
+   * Synthesizes one utterance and sends its audio, then its word timings (where Rime gives them) and its end, all
+   * tagged with its context.
+   */
+  private async speak({ text, contextId }: Utterance): Promise<void> {
+    const { options, voice, settings, id, closed, delay } = this.host;
+    const send = (encoded: Uint8Array, pacingMs: number, last?: boolean) => this.host.send(encoded, pacingMs, contextId, last);
     this.waitingCharacters -= text.length;
     this.host.emit({ type: 'synthesis', connection: id, text });
     const encoder = await createEncoder(options.audioFormat, options.samplingRate);
+    const words: WordTiming[] = [];
+    const timed = TIMED_LANGUAGES.includes(options.lang);
     let first = true;
-    for await (const samples of voice.synthesize({ ...options, text })) {
+    for await (const samples of voice.synthesize({ ...options, text, ...(timed ? { words: (timings) => words.push(...timings) } : {}) })) {
       if (closed()) break;
       if (first) await delay(settings.firstAudioMs);
       first = false;
@@ -155,6 +179,9 @@ export class SynthesisSession {
         if (start + ENCODE_SLICE_SAMPLES < samples.length) await setImmediatePromise();
       }
     }
-    if (!closed()) await send(encoder.end(), 0, true);
+    if (closed()) return;
+    await send(encoder.end(), 0, true);
+    if (words.length > 0) await this.host.tell({ type: 'words', words, contextId });
+    await this.host.tell({ type: 'done', contextId });
   }
 }

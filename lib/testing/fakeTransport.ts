@@ -1,6 +1,6 @@
 import { Observable, type Subscriber, asyncScheduler } from 'rxjs';
 import type { RimeError } from '../errors';
-import type { ClientMessage } from '../protocol/messages';
+import type { ClientMessage, ContextId, ServerMessage } from '../protocol/messages';
 import { plainWire } from '../protocol/plain';
 import type { Frame, Wire } from '../protocol/wire';
 import type { ConnectRequest, Transport, TransportEvent } from '../transport/transport';
@@ -73,10 +73,19 @@ export class FakeConnection {
     return !this.endedByServer && this.closedByClientAt === undefined;
   }
 
-  /** Sends audio bytes to the client, as the protocol frames them (a string is its UTF-8 bytes, handy in marbles). */
-  audio(bytes: Uint8Array | string): void {
+  /**
+   * Sends audio bytes to the client, as the protocol frames them (a string is its UTF-8 bytes, handy in marbles),
+   * in `contextId` where the protocol has contexts.
+   */
+  audio(bytes: Uint8Array | string, contextId?: ContextId): void {
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-    this.frame(this.wire.encodeServer({ type: 'audio', bytes: data }));
+    this.send({ type: 'audio', bytes: data, ...(contextId === undefined ? {} : { contextId }) });
+  }
+
+  /** Sends a server message as the protocol frames it; one the protocol has no frame for is not sent. */
+  send(message: ServerMessage): void {
+    const frame = this.wire.encodeServer(message);
+    if (frame !== undefined) this.frame(frame);
   }
 
   /** Sends one frame as it is, whatever the protocol would make of it. */

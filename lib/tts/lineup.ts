@@ -1,4 +1,4 @@
-import type { ClientMessage } from '../protocol/messages';
+import type { ClientMessage, ServerMessage } from '../protocol/messages';
 import type { TransportEvent } from '../transport/transport';
 import type { TtsSettings } from './config';
 import type { RimeEvent } from './events';
@@ -11,8 +11,10 @@ export interface LineupHost {
   readonly stopped: () => boolean;
   /** Whether a retry waits out its backoff: nothing is opened or sent ahead meanwhile. */
   readonly retrying: () => boolean;
-  /** Audio arrived on the current connection. */
+  /** Audio arrived on the current connection (or on one that became current, audio it kept). */
   readonly audio: (link: Link, bytes: Uint8Array) => void;
+  /** A message arrived on the current connection. */
+  readonly message: (link: Link, message: ServerMessage) => void;
   /** The current connection closed (possibly before it became current: then now). */
   readonly closed: (link: Link, code: number, reason: string) => void;
   /** The current connection failed: an error from its transport or its protocol. */
@@ -141,9 +143,10 @@ export class Lineup {
     if (decoded._tag === 'Left') return link === this.current ? this.host.failed(decoded.left) : this.lostAhead(link);
     const message = decoded.right;
     if (message === undefined) return;
-    if (link === this.current) return this.host.audio(link, message.bytes);
-    // The next connection speaks while this one finishes: its audio waits, bounded, until it is current.
-    if (link === this.ahead[0]) link.keepEarly(message.bytes);
+    if (link === this.current) return this.host.message(link, message);
+    // The next connection speaks while this one finishes: its audio waits, bounded, until it is current. (Only the
+    // plain protocol opens connections ahead, and audio is all it sends.)
+    if (link === this.ahead[0] && message.type === 'audio') link.keepEarly(message.bytes);
   }
 
   private onClose(link: Link, code: number, reason: string): void {

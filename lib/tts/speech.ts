@@ -1,7 +1,7 @@
 import { type Subscriber, asyncScheduler } from 'rxjs';
 import type { AudioChunk } from '../audio/chunk';
 import { RimeError } from '../errors';
-import { type ClientMessage, EOS, FLUSH } from '../protocol/messages';
+import { type ClientMessage, EOS, FLUSH, type ServerMessage } from '../protocol/messages';
 import { RIME_TEXT_LIMIT, closedEarly, isBufferBoundary } from '../protocol/rules';
 import { AudioChunker } from './audio';
 import type { TtsSettings } from './config';
@@ -47,6 +47,7 @@ export class Speech {
       stopped: () => subscriber.closed,
       retrying: () => this.retries.waiting,
       audio: (link, bytes) => this.onAudio(link, bytes),
+      message: (link, message) => this.onMessage(link, message),
       closed: (link, code, reason) => this.settleClose(link, code, reason),
       failed: (error) => this.fail(error instanceof RimeError ? error : new RimeError('connection', `the transport failed: ${String(error)}`)),
       opened: () => {
@@ -157,6 +158,10 @@ export class Speech {
     this.announce();
     if (link === lineup.current) lineup.sendAhead();
     else link.markTextSent();
+  }
+
+  private onMessage(link: Link, message: ServerMessage): void {
+    if (message.type === 'audio') return this.onAudio(link, message.bytes);
   }
 
   private onAudio(link: Link, bytes: Uint8Array): void {

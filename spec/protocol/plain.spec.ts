@@ -37,9 +37,15 @@ describe('protocol/plain', () => {
       const bytes = new Uint8Array([1, 2, 3]);
       const frame = plainWire.encodeServer({ type: 'audio', bytes });
       expect(frame).toBe(bytes);
-      const decoded = plainWire.decodeServer(frame);
+      const decoded = plainWire.decodeServer(frame ?? '');
       expect(E.isRight(decoded) && decoded.right).toEqual({ type: 'audio', bytes });
-      expect(E.isRight(decoded) && decoded.right?.bytes).toBe(bytes);
+      expect(E.isRight(decoded) && decoded.right?.type === 'audio' && decoded.right.bytes).toBe(bytes);
+    });
+
+    it('has no frame for word timings, the end of a synthesis or an error message', () => {
+      expect(plainWire.encodeServer({ type: 'words', words: [{ word: 'Hi', start: 0, end: 0.1 }] })).toBeUndefined();
+      expect(plainWire.encodeServer({ type: 'done', contextId: 'a' })).toBeUndefined();
+      expect(plainWire.encodeServer({ type: 'error', message: 'no' })).toBeUndefined();
     });
 
     it('a text frame from the server says nothing on /ws: a client ignores it', () => {

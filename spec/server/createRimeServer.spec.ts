@@ -75,10 +75,13 @@ describe('createRimeServer()', () => {
       }
     });
 
-    it('404 for another path, 426 for plain HTTP', async () => {
-      await expect(refusal(server.url.replace('/ws', '/ws3'), pcm)).resolves.toEqual({ status: 404, body: 'Not Found' });
+    it('404 for a path that serves no protocol, 426 for plain HTTP, naming the paths that do', async () => {
+      await expect(refusal(server.url.replace('/ws', '/ws2'), pcm)).resolves.toEqual({ status: 404, body: 'Not Found' });
+      await expect(refusal(server.url.replace('/ws', '/'), pcm)).resolves.toEqual({ status: 404, body: 'Not Found' });
       const response = await fetch(server.url.replace('ws:', 'http:'));
       expect(response.status).toBe(426);
+      expect(await response.text()).toBe('Upgrade Required: connect with a websocket to /ws or /ws3');
+      expect(server.urls).toEqual({ ws: server.url, ws3: server.url.replace(/\/ws$/, '/ws3') });
     });
 
     it('429 past maxConnections, and admits again once a connection ends', async () => {

@@ -79,3 +79,61 @@ export async function speak(session: Session, frames: readonly string[]): Promis
   session.send('<EOS>');
   return session.closed;
 }
+
+/** A message of Rime's JSON protocol, as a client receives it (decoded only as JSON). */
+export interface JsonMessage {
+  readonly type: string;
+  readonly data?: string;
+  readonly contextId?: string | null;
+  readonly message?: string;
+  readonly word_timestamps?: { readonly words: string[]; readonly start: number[]; readonly end: number[] };
+}
+
+/** A session on the JSON protocol (`/ws3`): every message it received, and the audio of its chunks. */
+export interface JsonSession {
+  readonly socket: WebSocket;
+  readonly messages: JsonMessage[];
+  readonly closed: Promise<Closed>;
+  send(message: object | string): void;
+  /** The audio of the chunks received, in order (of `contextId`'s only, when given). */
+  audio(contextId?: string | null): Buffer;
+  /** Resolves once a message of `type` has arrived `count` times in all. */
+  received(type: string, count?: number): Promise<void>;
+}
+
+export function openJson(base: string, query: Query = { speaker: 'cove', audioFormat: 'pcm' }): Promise<JsonSession> {
+  const socket = new WebSocket(urlWith(base.replace(/\/ws$/, '/ws3'), query), { headers: { Authorization: 'Bearer test-key' } });
+  const messages: JsonMessage[] = [];
+  const waiting: { type: string; count: number; resolve: () => void }[] = [];
+  socket.on('message', (data: Buffer) => {
+    messages.push(JSON.parse(data.toString()) as JsonMessage);
+    for (const wait of [...waiting]) {
+      if (messages.filter((message) => message.type === wait.type).length >= wait.count) {
+        waiting.splice(waiting.indexOf(wait), 1);
+        wait.resolve();
+      }
+    }
+  });
+  const closed = new Promise<Closed>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () =>
+      resolve({
+        socket,
+        messages,
+        closed,
+        send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
+        audio: (contextId) =>
+          Buffer.concat(
+            messages
+              .filter((message) => message.type === 'chunk' && (contextId === undefined || message.contextId === contextId))
+              .map((message) => Buffer.from(message.data ?? '', 'base64')),
+          ),
+        received: (type, count = 1) =>
+          messages.filter((message) => message.type === type).length >= count
+            ? Promise.resolve()
+            : new Promise((done) => waiting.push({ type, count, resolve: done })),
+      }),
+    );
+    socket.once('error', reject);
+  });
+}

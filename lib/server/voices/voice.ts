@@ -1,3 +1,5 @@
+import type { WordTiming } from '../../protocol/messages';
+
 /** What a voice is asked to speak: one utterance, with the connection's synthesis parameters. */
 export interface SynthesisRequest {
   /** The utterance, markup included (`<200>` pauses, `{h'El.o}` phonemes) when the flags below allow it. */
@@ -11,6 +13,8 @@ export interface SynthesisRequest {
   readonly samplingRate: number;
   readonly pauseBetweenBrackets: boolean;
   readonly phonemizeBetweenBrackets: boolean;
+  /** Hears the timings of the words spoken (seconds from the start of the utterance's audio), as a voice learns them. */
+  readonly words?: (timings: readonly WordTiming[]) => void;
 }
 
 /**
