@@ -6,11 +6,16 @@ import { described, isNumberIn, isRecord, numberFromText, positiveNumber, showVa
 import { RimeError } from './errors';
 import { type FieldTable, type FromText, type Input, defaulted, fieldIssues, optional, required, tableCodec } from './fields';
 import { nearest } from './nearest';
+import { jsonWire } from './protocol/json';
 import { plainWire } from './protocol/plain';
 import { RIME_ORIGIN } from './protocol/rules';
 
 /** Rime's plain websocket endpoint. */
 export const DEFAULT_RIME_URL = `${RIME_ORIGIN}${plainWire.path}`;
+
+/** Rime's endpoint for each protocol: `ws`, the plain one (`/ws`), and `ws3`, the JSON one (`/ws3`). */
+export const RIME_URLS = { ws: DEFAULT_RIME_URL, ws3: `${RIME_ORIGIN}${jsonWire.path}` } as const;
+export type ProtocolName = keyof typeof RIME_URLS;
 
 const oneOf = <K extends string>(values: readonly K[]) =>
   described(`one of ${values.join(', ')}`, (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u));
@@ -127,8 +132,21 @@ export const rimeQueryFields = {
 
 /** Options that shape the connection but never travel in the query string. */
 export const rimeClientFields = {
-  /** The websocket endpoint (default `wss://users-ws.rime.ai/ws`). */
-  url: defaulted(WsUrl, DEFAULT_RIME_URL, { doc: 'the websocket endpoint', shown: withoutCredentials, flag: { name: 'url', value: 'URL' } }),
+  /**
+   * Rime's protocol: `ws`, the plain one of the contract page (the default), or `ws3`, the JSON one: word
+   * timestamps, interruption without a reconnect, retries that replay only what Rime has not finished.
+   */
+  protocol: defaulted(oneOf(['ws', 'ws3'] as const), 'ws', {
+    doc: "Rime's protocol: `ws`, the plain one, or `ws3`, the JSON one (word timestamps, interruption without a reconnect)",
+    flag: { name: 'protocol', value: 'P' },
+  }),
+  /** The websocket endpoint (default Rime's for the protocol: `wss://users-ws.rime.ai/ws`, or `/ws3`). */
+  url: defaulted(WsUrl, DEFAULT_RIME_URL, {
+    doc: 'the websocket endpoint',
+    defaultDoc: "Rime's for the protocol: `wss://users-ws.rime.ai/ws`, or `/ws3` with `protocol: 'ws3'`",
+    shown: withoutCredentials,
+    flag: { name: 'url', value: 'URL' },
+  }),
   /** Let a speaker the bundled catalog does not list yet through (the language must still be the model's). Default false. */
   allowUnlistedSpeaker: defaulted(Flag, false, {
     doc: "let a speaker the bundled catalog does not list yet through (the language must still be the model's)",
@@ -225,7 +243,10 @@ const queryNames = Object.keys(rimeQueryFields);
  * // Left(RimeError: Invalid Rime options: samplingRate must be an integer from 4000 to 44100, got 48000)
  */
 export function decodeRimeOptions(input: unknown): E.Either<RimeError, RimeOptions> {
-  return decodeWith(RimeOptions, rimeOptionNames, 'option', input, isRecord(input) && input['allowUnlistedSpeaker'] === true);
+  // The endpoint defaults to Rime's for the protocol asked for (a protocol that is not one is reported as such).
+  const protocol = isRecord(input) && input['url'] === undefined && input['protocol'] === 'ws3' ? 'ws3' : undefined;
+  const withUrl = protocol === undefined ? input : { ...(input as Record<string, unknown>), url: RIME_URLS[protocol] };
+  return decodeWith(RimeOptions, rimeOptionNames, 'option', withUrl, isRecord(input) && input['allowUnlistedSpeaker'] === true);
 }
 
 /**

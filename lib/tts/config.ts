@@ -11,7 +11,7 @@ import type { Transport } from '../transport/transport';
 import { wsTransport } from '../transport/wsTransport';
 import type { RimeEventObserver } from './events';
 import { RetryConfig, type RetryPolicy, retryPolicy } from './retry';
-import { type SpeechProtocol, plainSpeech } from './speechProtocol';
+import { type SpeechProtocol, speechProtocols } from './speechProtocol';
 
 /** The most text one connection carries by default, and so the most a retry says again: about two minutes of speech. */
 const DEFAULT_MAX_REPLAY_CHARACTERS = 2000;
@@ -140,7 +140,7 @@ function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.
   ];
   if (issues.length > 0 || E.isLeft(options) || E.isLeft(tts)) return E.left(RimeError.invalidOptions(issues));
   const { apiKey: _apiKey, ...withoutKey } = options.right;
-  return E.right({ ...tts.right, options: withoutKey, protocol: plainSpeech, url: rimeUrl(withoutKey), retry: retryPolicy(tts.right.retry), flushEachSegment });
+  return E.right({ ...tts.right, options: withoutKey, protocol: speechProtocols[withoutKey.protocol], url: rimeUrl(withoutKey), retry: retryPolicy(tts.right.retry), flushEachSegment });
 }
 
 function isEventObserver(u: unknown): u is RimeEventObserver {

@@ -1,5 +1,5 @@
 import { asyncScheduler, type Subscription } from 'rxjs';
-import type { ClientMessage } from '../protocol/messages';
+import type { ClientMessage, ContextId } from '../protocol/messages';
 import type { Wire } from '../protocol/wire';
 import type { TransportEvent } from '../transport/transport';
 import type { TtsSettings } from './config';
@@ -135,11 +135,14 @@ export class Link {
     if (this.earlyBytes > EARLY_AUDIO_LIMIT) this.holdBack(true);
   }
 
-  /** The oldest audio kept early, taken; the socket is read again. */
+  /**
+   * The oldest audio kept early, taken. Once none is left the socket is read again: not before, or what waited in
+   * the network (delivered at once by a transport that resumes synchronously) would come ahead of what was kept.
+   */
   takeEarly(): Uint8Array | undefined {
-    this.holdBack(false);
     const bytes = this.early.shift();
-    this.earlyBytes -= bytes?.length ?? 0;
+    if (bytes === undefined) this.holdBack(false);
+    else this.earlyBytes -= bytes.length;
     return bytes;
   }
 
@@ -173,6 +176,39 @@ export class Link {
     this.unansweredFrom = undefined;
     this.owedSince = undefined;
     if (this.quietSince !== undefined) this.quietSince = asyncScheduler.now();
+  }
+
+  /** On a protocol that says when a synthesis is done: how many of `messages` are done (acknowledged). */
+  private acknowledgedCount = 0;
+
+  /**
+   * Rime said the synthesis asked for in `contextId` is done: every message up to the last text of that context is
+   * (syntheses run in order). Whether that acknowledged anything not acknowledged before.
+   */
+  acknowledge(contextId: ContextId | undefined): boolean {
+    if (contextId === undefined || contextId === null) return false;
+    for (let index = this.sentCount - 1; index >= this.acknowledgedCount; index--) {
+      const message = this.messages[index];
+      if (message?.type === 'text' && message.contextId === contextId) {
+        this.acknowledgedCount = index + 1;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Where the first text no `done` acknowledged stands, of those still `live` (undefined: every one is done). */
+  unacknowledgedFrom(live: (text: Extract<ClientMessage, { type: 'text' }>) => boolean): number | undefined {
+    for (let index = this.acknowledgedCount; index < this.messages.length; index++) {
+      const message = this.messages[index];
+      if (message?.type === 'text' && live(message)) return index;
+    }
+    return undefined;
+  }
+
+  /** The context of the first text sent: what an untagged answer can belong to (Rime may tag the first `null`). */
+  get firstContext(): ContextId | undefined {
+    return this.messages.find((message) => message.type === 'text')?.contextId;
   }
 
   /** Forgets messages not sent yet (an interruption before they went out). */

@@ -83,6 +83,11 @@ export class Retries {
     if (this.policy.resetOnSuccess && audioBytes > this.audioToBeat) this.failures = 0;
   }
 
+  /** Rime acknowledged text no failed connection had finished: progress, whatever the audio. */
+  progressed(): void {
+    if (this.policy.resetOnSuccess) this.failures = 0;
+  }
+
   /** A connection carrying none of the failed ones' text took over: nothing to beat on it. */
   freshStart(): void {
     this.audioToBeat = 0;

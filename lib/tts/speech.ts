@@ -6,6 +6,7 @@ import { RIME_TEXT_LIMIT, closedEarly, isBufferBoundary } from '../protocol/rule
 import { AudioChunker } from './audio';
 import type { TtsSettings } from './config';
 import { type RimeEvent, report } from './events';
+import { Contexts } from './contexts';
 import { Lineup } from './lineup';
 import type { Link, Turn } from './link';
 import { Retries } from './retry';
@@ -26,6 +27,11 @@ export class Speech {
   /** The source completed: `eos` was given; nothing more will be said. */
   private endOfStream = false;
   private readonly retries: Retries;
+  /** On a protocol with contexts, which turn each answer is of. */
+  private readonly contexts = new Contexts();
+  /** Whether a text is still wanted: not of a turn an interruption made stale. */
+  private readonly live = (text: Extract<ClientMessage, { type: 'text' }>): boolean =>
+    !this.settings.protocol.contexts || this.contexts.live(this.contexts.turnOf(text.contextId ?? undefined, this.lineup.current));
   private readonly chunker: AudioChunker;
   /** Whether the sockets are read (downstream takes audio), and since when. */
   private reading = true;
@@ -46,7 +52,7 @@ export class Speech {
       settings,
       stopped: () => subscriber.closed,
       retrying: () => this.retries.waiting,
-      audio: (link, bytes) => this.onAudio(link, bytes),
+      audio: (link, bytes) => this.onAudio(link, bytes, link.turn),
       message: (link, message) => this.onMessage(link, message),
       closed: (link, code, reason) => this.settleClose(link, code, reason),
       failed: (error) => this.fail(error instanceof RimeError ? error : new RimeError('connection', `the transport failed: ${String(error)}`)),
@@ -91,8 +97,9 @@ export class Speech {
         return this.speak(message);
       case 'flush':
         this.turnOpen = false;
-        if (this.lineup.receiving().hasText) this.endConnection();
-        return;
+        if (!this.settings.protocol.contexts) return this.lineup.receiving().hasText ? this.endConnection() : undefined;
+        // One connection serves every turn: the end of one is only a flush of what the server holds.
+        return this.lineup.current.heldCharacters > 0 ? this.give(FLUSH) : undefined;
       case 'clear':
         return this.interrupt();
       case 'eos':
@@ -104,24 +111,27 @@ export class Speech {
    * Sends a segment so that the server synthesizes exactly it: by default a flush after every segment (the
    * connection is `segment=never`). With a `segment` mode of the caller's, a flush first when the server's buffer
    * would otherwise pass Rime's text limit, and in `bySentence` one after a segment that Rime's own buffering would
-   * not end (a sentence closed by a quote or bracket, a long text cut at whitespace). A segment that would take the
-   * connection past `maxReplayCharacters` goes to the next one, so a retry never says more again.
+   * not end (a sentence closed by a quote or bracket, a long text cut at whitespace). On `/ws`, a segment that would
+   * take the connection past `maxReplayCharacters` goes to the next one, so a retry never says more again; on
+   * `/ws3` each segment has a context of its own, and a retry says only what is not done.
    */
   private speak(segment: Extract<ClientMessage, { type: 'text' }>): void {
     const { text } = segment;
+    const { contexts } = this.settings.protocol;
     if (!this.turnOpen || this.turn === undefined) {
       this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
       this.turnOpen = true;
       this.lineup.newTurn();
+      if (contexts) this.lineup.current.turn = this.turn;
     }
     let link = this.lineup.receiving();
-    if (link.hasText && link.textCharacters + text.length > this.settings.maxReplayCharacters) {
+    if (!contexts && link.hasText && link.textCharacters + text.length > this.settings.maxReplayCharacters) {
       this.endConnection();
       link = this.lineup.receiving();
     }
     if (link.heldCharacters > 0 && link.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(FLUSH);
     link.turn ??= this.turn;
-    this.give(segment);
+    this.give(contexts ? { type: 'text', text, contextId: this.contexts.open(this.turn) } : segment);
     this.lineup.current.markTextSent();
     const { flushEachSegment, options } = this.settings;
     if (flushEachSegment || (options.segment === 'bySentence' && !isBufferBoundary(text.charAt(text.length - 1)))) this.give(FLUSH);
@@ -160,18 +170,36 @@ export class Speech {
     else link.markTextSent();
   }
 
+  /**
+   * A message on the current connection. On `/ws` it is audio, of the connection's turn. On `/ws3` each says its
+   * context: audio of an interrupted turn is dropped (the server still sends what was asked before its `clear`),
+   * `done` acknowledges the text of its context and before, and an error means Rime refused what was sent.
+   */
   private onMessage(link: Link, message: ServerMessage): void {
-    if (message.type === 'audio') return this.onAudio(link, message.bytes);
+    if (!this.settings.protocol.contexts) return message.type === 'audio' ? this.onAudio(link, message.bytes, link.turn) : undefined;
+    switch (message.type) {
+      case 'audio': {
+        const turn = this.contexts.turnOf(message.contextId, link);
+        if (this.contexts.live(turn)) return this.onAudio(link, message.bytes, turn);
+        return link.answered(message.bytes.length); // the server is alive, but this is stale
+      }
+      case 'done':
+        if (link.acknowledge(message.contextId)) this.retries.progressed();
+        return;
+      case 'words':
+        return;
+      case 'error':
+        return this.fail(new RimeError('protocol', `Rime refused a message: ${message.message}`));
+    }
   }
 
-  private onAudio(link: Link, bytes: Uint8Array): void {
+  private onAudio(link: Link, bytes: Uint8Array, turn: Turn | undefined): void {
     link.answered(bytes.length);
-    this.retries.progress(link.audioBytes);
+    if (!this.settings.protocol.contexts) this.retries.progress(link.audioBytes);
     this.chunker.push(bytes, this.emitAudio);
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
     if (link !== this.lineup.current || this.subscriber.closed) return;
     if (!this.endOfStream) this.lineup.prewarmSpare();
-    const { turn } = link;
     if (turn !== undefined && turn.textSentAt !== undefined && !turn.heard) {
       turn.heard = true;
       this.report({ type: 'first-audio', turn: turn.index, milliseconds: asyncScheduler.now() - turn.textSentAt });
@@ -187,7 +215,8 @@ export class Speech {
    * for a flush), it moves to the next connection.
    */
   private settleClose(link: Link, code: number, reason: string): void {
-    const unanswered = link.unansweredFrom;
+    // On `/ws3` text is answered when its `done` comes: a clean close before it is a failure, not the end.
+    const unanswered = this.settings.protocol.contexts ? link.unacknowledgedFrom(this.live) : link.unansweredFrom;
     if (code === 1000 && unanswered === undefined) {
       if (!link.endOfStreamSent) this.lineup.noSpare(); // closed idle
       this.watchdog.closed();
@@ -198,7 +227,7 @@ export class Speech {
       // Text the server was only holding (a `segment` mode of the caller's, waiting for a flush) when it closed idle:
       // nothing failed. It goes to the next connection, opened when more comes (a flush, text, the end).
       this.lineup.noSpare();
-      return this.lineup.replaceCurrent(this.lineup.successor(link, this.settings.protocol.replay(link.messages, unanswered), false));
+      return this.lineup.replaceCurrent(this.lineup.successor(link, this.settings.protocol.replay(link.messages, unanswered, this.live), false));
     }
     this.fail(closedEarly(code, reason), code === 1000 ? unanswered : 0);
   }
@@ -212,9 +241,11 @@ export class Speech {
     this.watchdog.cancel(); // the deadlines start again with the next connection
     const failed = this.lineup.current;
     if (!this.retries.admit(error, failed.audioBytes, unansweredFrom === 0)) return this.subscriber.error(error);
+    // On `/ws3`, what Rime said is done is never said again.
+    if (this.settings.protocol.contexts) unansweredFrom = failed.unacknowledgedFrom(this.live) ?? failed.messages.length;
     failed.dispose();
     this.chunker.reset();
-    const retried = this.lineup.successor(failed, this.settings.protocol.replay(failed.messages, unansweredFrom), false);
+    const retried = this.lineup.successor(failed, this.settings.protocol.replay(failed.messages, unansweredFrom, this.live), false);
     this.lineup.current = retried;
     const replayedSegments = retried.messages.filter((message) => message.type === 'text').length;
     this.report({ type: 'retry', attempt: this.retries.attempt, error, replayedSegments, replayedCharacters: retried.textCharacters });
@@ -246,6 +277,7 @@ export class Speech {
       this.watchdog.closed();
       return this.subscriber.complete();
     }
+    if (this.settings.protocol.contexts) return this.interruptInBand();
     lineup.interruptAhead(interruption);
     if (!lineup.current.spoke && !this.retries.waiting) {
       // Nothing went out yet: dropping what waits to be sent is the whole interruption, and the connection stays.
@@ -255,6 +287,18 @@ export class Speech {
     this.retries.cancel();
     lineup.advance();
     if (!lineup.current.connecting) lineup.connect(lineup.current);
+  }
+
+  /**
+   * An interruption on `/ws3`: every turn so far is stale (their audio, still coming for what was asked before, is
+   * dropped), what was not sent yet is dropped, and the server is told `clear`; the connection stays.
+   */
+  private interruptInBand(): void {
+    const link = this.lineup.current;
+    this.contexts.interrupt(this.turns);
+    this.chunker.reset(); // a byte carried from stale audio belongs to no sample of what comes
+    link.dropUnsent();
+    if (link.spoke) this.give(this.settings.protocol.interruption);
   }
 
   /**
