@@ -116,7 +116,7 @@ export function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSe
   ];
   if (issues.length > 0 || E.isLeft(decoded) || apiKey === undefined) return E.left(RimeError.invalidOptions(issues));
   const settings = decoded.right;
-  return E.right({ ...settings, apiKey, spare: settings.prewarm && clear !== undefined, transport: transport ?? wsTransport, events });
+  return E.right({ ...settings, apiKey, spare: settings.prewarm && clear !== undefined && !settings.protocol.contexts, transport: transport ?? wsTransport, events });
 }
 
 /** The config's plain data (connection and operator options), as written. */

@@ -206,6 +206,15 @@ export class Link {
     return undefined;
   }
 
+  /** Whether a flush or `eos` went out after the message at `index`: the server owes a synthesis of it. */
+  flushedAfter(index: number): boolean {
+    for (let at = index + 1; at < this.sentCount; at++) {
+      const type = this.messages[at]?.type;
+      if (type === 'flush' || type === 'eos') return true;
+    }
+    return false;
+  }
+
   /** The context of the first text sent: what an untagged answer can belong to (Rime may tag the first `null`). */
   get firstContext(): ContextId | undefined {
     return this.messages.find((message) => message.type === 'text')?.contextId;

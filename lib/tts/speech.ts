@@ -216,14 +216,16 @@ export class Speech {
    */
   private settleClose(link: Link, code: number, reason: string): void {
     // On `/ws3` text is answered when its `done` comes: a clean close before it is a failure, not the end.
-    const unanswered = this.settings.protocol.contexts ? link.unacknowledgedFrom(this.live) : link.unansweredFrom;
+    const { contexts } = this.settings.protocol;
+    const unanswered = contexts ? link.unacknowledgedFrom(this.live) : link.unansweredFrom;
+    const owed = unanswered !== undefined && (contexts ? link.flushedAfter(unanswered) : link.owedSince !== undefined);
     if (code === 1000 && unanswered === undefined) {
       if (!link.endOfStreamSent) this.lineup.noSpare(); // closed idle
       this.watchdog.closed();
       if (link.endOfStreamSent && this.endOfStream && !this.lineup.textAhead) return this.subscriber.complete();
       return this.lineup.advance();
     }
-    if (code === 1000 && link.owedSince === undefined && unanswered !== undefined) {
+    if (code === 1000 && !owed && unanswered !== undefined) {
       // Text the server was only holding (a `segment` mode of the caller's, waiting for a flush) when it closed idle:
       // nothing failed. It goes to the next connection, opened when more comes (a flush, text, the end).
       this.lineup.noSpare();

@@ -18,14 +18,23 @@ async function speakText(server: RimeServer, text: string, extra: Partial<RimeTt
   const events: RimeEvent[] = [];
   const chunks = await lastValueFrom(
     from(llmTokens(text, { seed: 4 })).pipe(
-      rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, retry: { count: 3, delay: 20 }, events: { next: (e) => events.push(e) }, ...extra }),
+      rimeTts({
+        speaker: 'cove',
+        audioFormat: 'pcm',
+        apiKey: 'test',
+        url: server.urls[extra.protocol ?? 'ws'],
+        retry: { count: 3, delay: 20 },
+        events: { next: (e) => events.push(e) },
+        ...extra,
+      }),
       toArray(),
     ),
   );
   return { audio: Buffer.concat(chunks), chunks, events };
 }
 
-describe('rimeTts() against the local server', () => {
+describe.each(['ws', 'ws3'] as const)('rimeTts() against the local server (protocol %s)', (protocol) => {
+  const speak = (on: RimeServer, text: string, extra: Partial<RimeTtsConfig> = {}) => speakText(on, text, { protocol, ...extra });
   let server: RimeServer;
   beforeAll(async () => {
     server = await createRimeServer({ log: () => {} });
@@ -33,7 +42,7 @@ describe('rimeTts() against the local server', () => {
   afterAll(() => server.close());
 
   it.each(['bySentence', 'immediate', 'never'] as const)('speaks every segment, in order, once (segment=%s)', async (segment) => {
-    const { audio, chunks } = await speakText(server, story, { segment });
+    const { audio, chunks } = await speak(server, story, { segment });
     const decoded = decodeTestSpeech(audio);
     expect(decoded.text).toBe(story);
     expect(decoded.corruptBlocks).toBe(0);
@@ -41,7 +50,7 @@ describe('rimeTts() against the local server', () => {
   });
 
   it('sends whole segments: the server synthesizes exactly the segments sentences() makes', async () => {
-    const { audio } = await speakText(server, story, { segment: 'immediate' });
+    const { audio } = await speak(server, story, { segment: 'immediate' });
     expect(decodeTestSpeech(audio).utterances).toEqual(segments);
   });
 
@@ -49,15 +58,15 @@ describe('rimeTts() against the local server', () => {
     const runOn = `${'and then it went on '.repeat(80)}until it stopped.`;
     const quotes = Array.from({ length: 30 }, (_, index) => `He said "Line ${index} is quoted." `).join('');
     for (const text of [runOn, quotes]) {
-      const { audio } = await speakText(server, text);
+      const { audio } = await speak(server, text);
       expect(decodeTestSpeech(audio).text).toBe(text.trimEnd());
     }
   });
 
   it('mulaw: one byte a sample; mp3: valid frames', async () => {
-    const mulaw = await speakText(server, 'Short.', { audioFormat: 'mulaw', samplingRate: 8000 });
+    const mulaw = await speak(server, 'Short.', { audioFormat: 'mulaw', samplingRate: 8000 });
     expect(mulaw.audio.length).toBe(8 + 6 * 480);
-    const mp3 = await speakText(server, 'Short.', { audioFormat: 'mp3', samplingRate: 24000 });
+    const mp3 = await speak(server, 'Short.', { audioFormat: 'mp3', samplingRate: 24000 });
     expect(new Set(framesOf(mp3.audio).map((frame) => frame.samplingRate))).toEqual(new Set([24000]));
     // Every chunk says what it is, so a sink can refuse to write mp3 under a WAV header.
     expect(mp3.chunks.every((chunk) => chunk instanceof AudioChunk && chunk.format === 'mp3' && chunk.samplingRate === 24000)).toBe(true);
@@ -68,7 +77,7 @@ describe('rimeTts() against the local server', () => {
     const text$ = new Subject<string>();
     const flush$ = new Subject<void>();
     const audio: Uint8Array[] = [];
-    const done = lastValueFrom(text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, flush: flush$, segment: 'never' })), {
+    const done = lastValueFrom(text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.urls[protocol], protocol, flush: flush$, segment: 'never' })), {
       defaultValue: undefined,
     });
     const firstAudio = firstValueFrom(server.events.pipe(filter((event) => event.type === 'audio')));
@@ -90,7 +99,7 @@ describe('rimeTts() against the local server', () => {
       let interrupted = false;
       const done = new Promise<void>((resolve, reject) =>
         text$
-          .pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: paced.url, clear: clear$ }))
+          .pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: paced.urls[protocol], protocol, clear: clear$ }))
           .subscribe({ next: (chunk) => (interrupted ? after : before).push(Buffer.from(chunk)), complete: resolve, error: reject }),
       );
       text$.next('This old sentence is long enough to be interrupted halfway through its audio, ');
@@ -113,7 +122,7 @@ describe('rimeTts() against the local server', () => {
     }
   });
 
-  it('the spare connection makes the next sentence after an interruption pay no handshake', async () => {
+  (protocol === 'ws' ? it : it.skip)('the spare connection makes the next sentence after an interruption pay no handshake', async () => {
     const opened = new Map<number, number>();
     const spokenBy = new Map<string, number>();
     const watching = server.events.subscribe((event) => {
@@ -122,7 +131,7 @@ describe('rimeTts() against the local server', () => {
     });
     const clear$ = new Subject<void>();
     const text$ = new Subject<string>();
-    const done = lastValueFrom(text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, clear: clear$ })), {
+    const done = lastValueFrom(text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.urls[protocol], protocol, clear: clear$ })), {
       defaultValue: undefined,
     });
     text$.next('One, ');
@@ -150,7 +159,7 @@ describe('rimeTts() against the local server', () => {
 
     it.each(cases)('%s: every sentence, in order; duplicates only of what was heard', async (_, fault) => {
       server.inject(fault);
-      const { audio, events } = await speakText(server, story, {
+      const { audio, events } = await speak(server, story, {
         prewarm: false,
         retry: { count: 2, delay: fault.kind === 'refuse' && fault.status === 429 ? 50 : 10 },
       });
@@ -167,7 +176,7 @@ describe('rimeTts() against the local server', () => {
       const strict = await createRimeServer({ log: () => {}, apiKeys: ['right'] });
       try {
         const started = Date.now();
-        const error = await speakText(strict, story, { apiKey: 'wrong' }).catch((caught: unknown) => caught);
+        const error = await speak(strict, story, { apiKey: 'wrong' }).catch((caught: unknown) => caught);
         expect(error).toMatchObject({ kind: 'unauthorized', status: 401, reason: 'invalid api key', retryable: false });
         expect(Date.now() - started).toBeLessThan(500);
       } finally {
@@ -177,7 +186,7 @@ describe('rimeTts() against the local server', () => {
 
     it('a stall after <EOS> ends in a timeout, then the retry completes the speech', async () => {
       server.inject({ kind: 'stall', afterBytes: 1000 });
-      const { audio, events } = await speakText(server, 'A short one.', { eosTimeoutMs: 200, prewarm: false });
+      const { audio, events } = await speak(server, 'A short one.', { eosTimeoutMs: 200, prewarm: false });
       expect(events.find((event) => event.type === 'retry')).toMatchObject({ error: { kind: 'timeout' } });
       expect(decodeTestSpeech(audio).text.endsWith('A short one.')).toBe(true);
     });
@@ -191,7 +200,7 @@ describe('rimeTts() against the local server', () => {
       const text = 'This answer is long enough to need more than thirty thousand bytes of audio, so it is cut off.';
       const error = await lastValueFrom(
         from([text]).pipe(
-          rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, eosTimeoutMs: 200, retry: { delay: 5 }, events: { next: (e) => events.push(e) } }),
+          rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.urls[protocol], protocol, eosTimeoutMs: 200, retry: { delay: 5 }, events: { next: (e) => events.push(e) } }),
         ),
       ).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ kind });
@@ -203,7 +212,7 @@ describe('rimeTts() against the local server', () => {
       const text$ = new Subject<string>();
       const events: RimeEvent[] = [];
       const speech = lastValueFrom(
-        text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.url, audioTimeoutMs: 200, retry: { delay: 5 }, events: { next: (e) => events.push(e) } })),
+        text$.pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.urls[protocol], protocol, audioTimeoutMs: 200, retry: { delay: 5 }, events: { next: (e) => events.push(e) } })),
       ).catch((caught: unknown) => caught);
       text$.next('Hello there, ');
       await expect(speech).resolves.toMatchObject({ kind: 'timeout', message: 'no audio from Rime within 200 ms of the text sent' });
@@ -212,7 +221,7 @@ describe('rimeTts() against the local server', () => {
 
     it('gives up after the retry count with the last error', async () => {
       server.inject({ kind: 'refuse', status: 502, body: 'Bad Gateway' }, 3);
-      const error = await speakText(server, story, { prewarm: false, retry: { count: 2, delay: 5 } }).catch((caught: unknown) => caught);
+      const error = await speak(server, story, { prewarm: false, retry: { count: 2, delay: 5 } }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(RimeError);
       expect(error).toMatchObject({ kind: 'server', status: 502, reason: 'Bad Gateway' });
     });
@@ -223,12 +232,94 @@ describe('rimeTts() against the local server', () => {
     try {
       const closed = firstValueFrom(paced.events.pipe(filter((event) => event.type === 'close')));
       const subscription = from(['A sentence that takes a while to speak.'])
-        .pipe(delay(0), rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: paced.url, prewarm: false }))
+        .pipe(delay(0), rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: paced.urls[protocol], protocol, prewarm: false }))
         .subscribe(() => subscription.unsubscribe());
       await expect(closed).resolves.toMatchObject({ code: 1000, by: 'client' });
     } finally {
       await paced.close();
     }
+  });
+});
+
+describe("rimeTts() on Rime's JSON protocol (/ws3) against the local server", () => {
+  let server: RimeServer;
+  beforeAll(async () => {
+    server = await createRimeServer({ log: () => {} });
+  });
+  afterAll(() => server.close());
+  const ws3 = (extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => ({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.urls.ws3, protocol: 'ws3', ...extra });
+
+  it('an interruption stays on one connection: clear, no byte of the old text after it, the new text whole', async () => {
+    const paced = await createRimeServer({ log: () => {}, realTimeFactor: 0.05 });
+    try {
+      const opens: number[] = [];
+      const commands: string[] = [];
+      const watching = paced.events.subscribe((event) => {
+        if (event.type === 'open') opens.push(event.connection);
+        if (event.type === 'command') commands.push(event.command);
+      });
+      const text$ = new Subject<string>();
+      const clear$ = new Subject<void>();
+      const before: Buffer[] = [];
+      const after: Buffer[] = [];
+      let interrupted = false;
+      const done = new Promise<void>((resolve, reject) =>
+        text$
+          .pipe(rimeTts(ws3({ url: paced.urls.ws3, clear: clear$ })))
+          .subscribe({ next: (chunk) => (interrupted ? after : before).push(Buffer.from(chunk)), complete: resolve, error: reject }),
+      );
+      text$.next('This old sentence is long enough to be interrupted halfway through its audio, ');
+      text$.next('and this second old clause too, ');
+      await firstValueFrom(paced.events.pipe(filter((event) => event.type === 'audio')));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      interrupted = true;
+      clear$.next();
+      text$.next('A new answer.');
+      text$.complete();
+      await done;
+      watching.unsubscribe();
+      expect(opens).toHaveLength(1);
+      expect(commands).toContain('clear');
+      const fresh = decodeTestSpeech(Buffer.concat(after));
+      expect(fresh.utterances).toEqual(['A new answer.']);
+      expect(fresh.corruptBlocks).toBe(0);
+      expect(decodeTestSpeech(Buffer.concat(before)).text.length).toBeGreaterThan(0);
+    } finally {
+      await paced.close();
+    }
+  });
+
+  it('exact resume: a drop mid-speech replays only the segments whose done had not come, never a finished one', async () => {
+    const sentences = Array.from({ length: 12 }, (_, index) => `Sentence ${index + 1} is here.`);
+    const text = sentences.join(' ');
+    server.inject({ kind: 'drop', afterBytes: 60_000 });
+    const synthesized: string[] = [];
+    const watching = server.events.subscribe((event) => {
+      if (event.type === 'synthesis') synthesized.push(event.text.trim());
+    });
+    const events: RimeEvent[] = [];
+    const chunks = await lastValueFrom(
+      from(llmTokens(text, { seed: 3 })).pipe(rimeTts(ws3({ retry: { count: 2, delay: 10 }, events: { next: (e) => events.push(e) } })), toArray()),
+    );
+    watching.unsubscribe();
+    const spoken = decodeTestSpeech(Buffer.concat(chunks)).text;
+    expect(events.filter((event) => event.type === 'retry')).toHaveLength(1);
+    expect(spoken.endsWith(text.slice(text.length - 20))).toBe(true);
+    // Every sentence was synthesized once, but the one cut off, twice.
+    const counts = sentences.map((sentence) => synthesized.filter((each) => each === sentence).length);
+    expect(counts.filter((count) => count === 2)).toHaveLength(1);
+    expect(counts.every((count) => count === 1 || count === 2)).toBe(true);
+    const retry = events.find((event) => event.type === 'retry');
+    expect(retry?.type === 'retry' && retry.replayedSegments).toBeLessThan(sentences.length);
+  });
+
+  it("a clean close before every done came is a failure, retried, not the end (what /ws cannot tell)", async () => {
+    server.inject({ kind: 'close', code: 1000, reason: '', afterBytes: 5_000 });
+    const events: RimeEvent[] = [];
+    const text = 'One sentence to start. Another one after it. And a third to end.';
+    const chunks = await lastValueFrom(from([text]).pipe(rimeTts(ws3({ retry: { count: 2, delay: 10 }, events: { next: (e) => events.push(e) } })), toArray()));
+    expect(events.filter((event) => event.type === 'retry')).toHaveLength(1);
+    expect(decodeTestSpeech(Buffer.concat(chunks)).text.endsWith('And a third to end.')).toBe(true);
   });
 });
 
