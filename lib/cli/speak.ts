@@ -36,14 +36,14 @@ const otherFlags: OwnFlags = {
 };
 
 /** The library's options `speak` has flags for: the voice's, and how it connects. */
-const { url, allowUnlistedSpeaker } = rimeClientFields;
+const { url, protocol, allowUnlistedSpeaker } = rimeClientFields;
 const voiceFields = { ...rimeQueryFields, allowUnlistedSpeaker };
-const connectionFields = { url, ...rimeTtsFields };
+const connectionFields = { protocol, url, ...rimeTtsFields };
 /** Where `speak` decides otherwise than the library, as its help says it. */
 const speakDefaults = {
   speaker: 'cove',
   segment: 'never, a flush after each segment',
-  url: `${DEFAULT_RIME_URL}; with no RIME_API_KEY, the embedded local server`,
+  url: `Rime's for the protocol, ${DEFAULT_RIME_URL} or /ws3; with no RIME_API_KEY, the embedded local server`,
   retry: String(DEFAULT_RETRY_COUNT),
 };
 
@@ -184,7 +184,7 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
       if (voice === undefined) throw new UsageError(`--voice must be test or espeak, got "${voiceName}"`);
       if (format === 'mp3' && !mp3Available()) throw new UsageError(`${MP3_MISSING} (or write .wav, .ulaw or .pcm)`);
       server = await createRimeServer({ voice, log: () => {} });
-      url = server.url;
+      url = server.urls[options.protocol];
       apiKey = 'local';
       const why = keySet ? `--voice ${voice} given: speaking with the embedded local server, not Rime` : 'RIME_API_KEY is not set: speaking with the embedded local server';
       if (!quiet) io.err.write(`rime-rx: ${why} (${voice} voice, no network)\n`);

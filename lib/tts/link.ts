@@ -235,8 +235,8 @@ export class Link {
     }
   }
 
+  /** Sends `message`, its state updated first: a server that answers at once (a test's) finds it sent. */
   private transmit(message: ClientMessage): void {
-    this.send?.(message);
     const index = this.sentCount++;
     const text = message.type === 'text';
     if (text) this.spoke = true;
@@ -244,6 +244,7 @@ export class Link {
     const owing = text ? this.synthesizesText : message.type !== 'clear';
     if (owing && this.unansweredFrom !== undefined) this.owedSince ??= asyncScheduler.now();
     if (message.type === 'eos') this.quietSince = asyncScheduler.now();
+    this.send?.(message);
   }
 
   /** Closes the connection (the transport closes with 1000); `last`, if given, is sent first (an interruption's `clear`). */

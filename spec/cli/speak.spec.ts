@@ -38,6 +38,15 @@ describe('rime-rx speak', () => {
     expect(err).toMatch(/^rime-rx: wrote .*out\.wav: 25 of 25 characters read, 1\.5 s of audio \(\d+ KB\) in \d+\.\d s, first audio after \d+ ms$/m);
   });
 
+  it('--protocol ws3 speaks over the JSON protocol of the embedded server, the same audio', async () => {
+    const run = speak(['Hello there.', 'How are you?', '-o', path('json.wav'), '--voice', 'test', '--protocol', 'ws3']);
+    await expect(run.code).resolves.toBe(0);
+    expect(decodeTestSpeech(wavData(readFileSync(path('json.wav')))).text).toBe('Hello there. How are you?');
+    const bad = speak(['Hi.', '-o', path('bad.wav'), '--voice', 'test', '--protocol', 'ws2']);
+    await expect(bad.code).resolves.toBe(2);
+    expect(bad.output().err).toMatch(/protocol must be one of ws, ws3, got "ws2"/);
+  });
+
   it('streams stdin as it arrives: audio is written while the text is still coming', async () => {
     const stdin = new PassThrough();
     const run = speak(['-o', path('live.pcm'), '--voice', 'test'], { stdin });
