@@ -39,3 +39,50 @@ export class Contexts {
     for (const [id, turn] of this.turns) if (turn.index < next) this.turns.delete(id);
   }
 }
+
+/** The order of a context among those of one speech (`Contexts.open` numbers them). */
+const sequenceOf = (contextId: string): number => Number(contextId.slice(contextId.indexOf('.') + 1));
+
+/**
+ * What the listener heard of each segment Rime has not finished (bytes emitted, by context), so that a retry, which
+ * says such a segment again from its start, resumes where the listener is: the bytes heard are skipped. Exact when
+ * Rime speaks the same text the same way (the test voice does); for mp3, whose frames cannot be cut anywhere, the
+ * segment is heard again from its start.
+ */
+export class HeardAudio {
+  private readonly heard = new Map<string, number>();
+  private skipping = new Map<string, number>();
+
+  constructor(private readonly exact: boolean) {}
+
+  /** What of `bytes`, audio of `contextId`, the listener has not heard yet. */
+  fresh(contextId: string | undefined, bytes: Uint8Array): Uint8Array {
+    const skip = contextId === undefined ? 0 : (this.skipping.get(contextId) ?? 0);
+    if (skip === 0 || contextId === undefined) return bytes;
+    const skipped = Math.min(skip, bytes.length);
+    this.skipping.set(contextId, skip - skipped);
+    return bytes.subarray(skipped);
+  }
+
+  /** `count` bytes of `contextId`'s audio reached the listener. */
+  emitted(contextId: string, count: number): void {
+    this.heard.set(contextId, (this.heard.get(contextId) ?? 0) + count);
+  }
+
+  /** Rime finished `contextId` and every one before it: none of them is said again. */
+  done(contextId: string): void {
+    const finished = sequenceOf(contextId);
+    for (const id of this.heard.keys()) if (sequenceOf(id) <= finished) this.heard.delete(id);
+  }
+
+  /** A retry says again, from its start, what is not done: all that was heard of it, on any connection, is skipped. */
+  retry(): void {
+    if (this.exact) this.skipping = new Map(this.heard);
+  }
+
+  /** An interruption: nothing said so far will be said again. */
+  clear(): void {
+    this.heard.clear();
+    this.skipping.clear();
+  }
+}

@@ -6,7 +6,7 @@ import { RIME_TEXT_LIMIT, closedEarly, isBufferBoundary } from '../protocol/rule
 import { AudioChunker } from './audio';
 import type { TtsSettings } from './config';
 import { type RimeEvent, report } from './events';
-import { Contexts } from './contexts';
+import { Contexts, HeardAudio } from './contexts';
 import { Lineup } from './lineup';
 import type { Link, Turn } from './link';
 import { Retries } from './retry';
@@ -41,6 +41,13 @@ export class Speech {
   private readonly watchdog: Watchdog;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
   private readonly emitAudio = (chunk: AudioChunk): void => this.subscriber.next(chunk);
+  /** On `/ws3`: what the listener heard of each segment not done, and the context being emitted. */
+  private readonly heard: HeardAudio;
+  private emitting: string | undefined;
+  private readonly emitCounted = (chunk: AudioChunk): void => {
+    if (this.emitting !== undefined) this.heard.emitted(this.emitting, chunk.length);
+    this.subscriber.next(chunk);
+  };
 
   constructor(
     private readonly subscriber: Subscriber<AudioChunk>,
@@ -48,6 +55,7 @@ export class Speech {
   ) {
     this.chunker = new AudioChunker(settings.options.audioFormat, settings.options.samplingRate);
     this.retries = new Retries(settings.retry);
+    this.heard = new HeardAudio(settings.options.audioFormat !== 'mp3');
     this.lineup = new Lineup({
       settings,
       stopped: () => subscriber.closed,
@@ -180,11 +188,19 @@ export class Speech {
     switch (message.type) {
       case 'audio': {
         const turn = this.contexts.turnOf(message.contextId, link);
-        if (this.contexts.live(turn)) return this.onAudio(link, message.bytes, turn);
-        return link.answered(message.bytes.length); // the server is alive, but this is stale
+        if (!this.contexts.live(turn)) return link.answered(message.bytes.length); // the server is alive, but this is stale
+        const contextId = message.contextId ?? link.firstContext ?? undefined;
+        const bytes = this.heard.fresh(contextId, message.bytes);
+        if (bytes.length === 0) return link.answered(message.bytes.length); // a retry saying again what was heard
+        this.emitting = contextId;
+        this.onAudio(link, bytes, turn);
+        this.emitting = undefined;
+        return;
       }
       case 'done':
-        if (link.acknowledge(message.contextId)) this.retries.progressed();
+        if (!link.acknowledge(message.contextId)) return;
+        this.retries.progressed();
+        if (typeof message.contextId === 'string') this.heard.done(message.contextId);
         return;
       case 'words':
         return;
@@ -196,7 +212,7 @@ export class Speech {
   private onAudio(link: Link, bytes: Uint8Array, turn: Turn | undefined): void {
     link.answered(bytes.length);
     if (!this.settings.protocol.contexts) this.retries.progress(link.audioBytes);
-    this.chunker.push(bytes, this.emitAudio);
+    this.chunker.push(bytes, this.settings.protocol.contexts ? this.emitCounted : this.emitAudio);
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
     if (link !== this.lineup.current || this.subscriber.closed) return;
     if (!this.endOfStream) this.lineup.prewarmSpare();
@@ -244,7 +260,10 @@ export class Speech {
     const failed = this.lineup.current;
     if (!this.retries.admit(error, failed.audioBytes, unansweredFrom === 0)) return this.subscriber.error(error);
     // On `/ws3`, what Rime said is done is never said again.
-    if (this.settings.protocol.contexts) unansweredFrom = failed.unacknowledgedFrom(this.live) ?? failed.messages.length;
+    if (this.settings.protocol.contexts) {
+      unansweredFrom = failed.unacknowledgedFrom(this.live) ?? failed.messages.length;
+      this.heard.retry();
+    }
     failed.dispose();
     this.chunker.reset();
     const retried = this.lineup.successor(failed, this.settings.protocol.replay(failed.messages, unansweredFrom, this.live), false);
@@ -298,6 +317,7 @@ export class Speech {
   private interruptInBand(): void {
     const link = this.lineup.current;
     this.contexts.interrupt(this.turns);
+    this.heard.clear();
     this.chunker.reset(); // a byte carried from stale audio belongs to no sample of what comes
     link.dropUnsent();
     if (link.spoke) this.give(this.settings.protocol.interruption);

@@ -19,11 +19,15 @@ const sentences = [
 ];
 const story = sentences.join('');
 
+/** The segments `rimeTts` cuts the story into (at `. , ? !` followed by whitespace). */
+const segments = story.split(/(?<=[.,?!])(?=\s)/);
+
 /**
  * Where, from `start`, a run of prefixes of `target` can end with the whole of it: what a turn's failed connections
- * may have said (each retry starts the turn over), then the turn.
+ * may have said (each retry starts the turn over), then the turn. With `proper`, the prefixes before the whole must
+ * be shorter than it: the whole is said once.
  */
-function endsOfRun(text: string, start: number, target: string): Set<number> {
+function endsOfRun(text: string, start: number, target: string, proper: boolean): Set<number> {
   const ends = new Set<number>();
   const seen = new Set<number>();
   const positions = [start];
@@ -32,16 +36,19 @@ function endsOfRun(text: string, start: number, target: string): Set<number> {
     seen.add(at);
     for (let length = 1; at + length <= text.length && text[at + length - 1] === target[length - 1]; length++) {
       if (length === target.length) ends.add(at + length);
-      positions.push(at + length);
+      if (!proper || length < target.length) positions.push(at + length);
     }
   }
   return ends;
 }
 
-/** Whether `text` is each turn in order, each preceded only by prefixes of itself: no replay reaches an earlier turn. */
-function isTurnsWithReplays(text: string, turns: readonly string[]): boolean {
+/**
+ * Whether `text` is each turn in order, each preceded only by prefixes of itself: no replay reaches an earlier turn.
+ * With `proper`, no turn is said whole twice.
+ */
+function isTurnsWithReplays(text: string, turns: readonly string[], proper = false): boolean {
   let reached = new Set([0]);
-  for (const turn of turns) reached = new Set([...reached].flatMap((start) => [...endsOfRun(text, start, turn)]));
+  for (const turn of turns) reached = new Set([...reached].flatMap((start) => [...endsOfRun(text, start, turn, proper)]));
   return reached.has(text.length);
 }
 
@@ -73,9 +80,11 @@ const schedule = fc
  * schedules with stalls fit in the suite's time), and one that never forgets a failure.
  */
 const policies = [
-  ['the default retry policy (resetOnSuccess: true, progress resets the count)', { delay: 1 }, false],
-  ['resetOnSuccess: false', { count: RETRIES, delay: 1, resetOnSuccess: false }, false],
-  ['the default retry policy, a flush after every sentence (five turns, a connection each)', { delay: 1 }, true],
+  ['the default retry policy (resetOnSuccess: true, progress resets the count)', { delay: 1 }, false, 'ws'],
+  ['resetOnSuccess: false', { count: RETRIES, delay: 1, resetOnSuccess: false }, false, 'ws'],
+  ['the default retry policy, a flush after every sentence (five turns, a connection each)', { delay: 1 }, true, 'ws'],
+  ['/ws3, the default retry policy (a retry says again only the segments not done)', { delay: 1 }, false, 'ws3'],
+  ['/ws3, the default retry policy, a flush after every sentence (five turns on one connection)', { delay: 1 }, true, 'ws3'],
 ] as const;
 
 /** The story's tokens, and with `turns` a flush after each sentence's, as an agent ends its turns. */
@@ -91,7 +100,7 @@ function tokensOf(seed: number, turns: boolean): { readonly text: Observable<str
   return { text, flush };
 }
 
-describe.each(policies)('randomized fault schedules, %s', (name, retry, turns) => {
+describe.each(policies)('randomized fault schedules, %s', (name, retry, turns, protocol) => {
   let server: RimeServer;
   beforeAll(async () => {
     server = await createRimeServer({ log: () => {} });
@@ -114,7 +123,8 @@ describe.each(policies)('randomized fault schedules, %s', (name, retry, turns) =
               audioFormat: 'pcm',
               samplingRate: 8000,
               apiKey: 'fault-suite',
-              url: server.url,
+              url: server.urls[protocol],
+              protocol,
               eosTimeoutMs: 150,
               audioTimeoutMs: 150,
               retry,
@@ -143,6 +153,9 @@ describe.each(policies)('randomized fault schedules, %s', (name, retry, turns) =
         // A failed connection's audio may end inside a character's header: at most one unreadable block per cut.
         expect(spoken.corruptBlocks).toBeLessThanOrEqual(events.filter((event) => event.type === 'retry').length);
         expect(isTurnsWithReplays(spoken.text, turns ? sentences : [story])).toBe(true);
+        // On /ws3 a retry says again only what Rime had not finished: each segment is heard whole once, at most
+        // a part of the one a fault cut before it.
+        if (protocol === 'ws3') expect(isTurnsWithReplays(spoken.text, segments, true)).toBe(true);
         totals.sentencesChecked += sentences.length;
         totals.duplicatedCharacters += spoken.text.length - story.length;
         await new Promise((resolve) => setImmediate(resolve));
