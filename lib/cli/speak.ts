@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/Either';
 import { type Observable, ReplaySubject, Subject, concat, defer, of, takeUntil, tap } from 'rxjs';
-import { Mp3Duration } from '../audio/mp3Frames';
+import { audioClock } from '../audio/clock';
 import { streamingWavHeader, textFromReadable, writeAudio, writeAudioFile } from '../audio/sinks';
 import { RimeError, type RimeErrorKind } from '../errors';
 import { type AudioFormat, DEFAULT_RIME_URL, decodeRimeOptions, rimeClientFields, rimeQueryFields } from '../options';
@@ -110,19 +110,6 @@ function outputFormat(output: string, format: string | undefined): OutputFormat 
     );
   }
   return chosen;
-}
-
-/** Seconds of audio in what has been written so far. */
-function audioClock(format: AudioFormat, samplingRate: number): { add(chunk: Uint8Array): void; readonly seconds: number } {
-  if (format === 'mp3') return new Mp3Duration();
-  const bytesPerSecond = samplingRate * (format === 'pcm' ? 2 : 1);
-  let bytes = 0;
-  return {
-    add: (chunk) => void (bytes += chunk.length),
-    get seconds() {
-      return bytes / bytesPerSecond;
-    },
-  };
 }
 
 const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 10240 ? 1 : 0)} KB`;

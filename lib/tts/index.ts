@@ -1,3 +1,4 @@
 export { type RimeOptionsInput, type RimeTtsConfig, rimeTts } from './rimeTts';
+export { type SpeechEvent, rimeSpeech } from './rimeSpeech';
 export type { RimeEvent, RimeEventObserver } from './events';
 export type { RetryConfig, RetryDelay } from './retry';

@@ -2,7 +2,7 @@ import type { ClientMessage, ServerMessage } from '../protocol/messages';
 import type { TransportEvent } from '../transport/transport';
 import type { TtsSettings } from './config';
 import type { RimeEvent } from './events';
-import { Link } from './link';
+import { Link, type Turn } from './link';
 
 /** What the lineup asks of the speech it serves. */
 export interface LineupHost {
@@ -74,6 +74,11 @@ export class Lineup {
   /** The server closed a connection idle: no spare until the next turn. */
   noSpare(): void {
     this.spareWanted = false;
+  }
+
+  /** Whether a connection after the current one carries text of `turn`. */
+  carries(turn: Turn): boolean {
+    return this.ahead.some((link) => link.turn === turn && link.hasText);
   }
 
   /** Whether any connection after the current one has text. */

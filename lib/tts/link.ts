@@ -19,6 +19,8 @@ export interface Turn {
   textSentAt: number | undefined;
   /** Whether its first audio has been reported. */
   heard: boolean;
+  /** On `/ws3`: the context of its latest segment; its `done` ends the turn once no more text can come. */
+  lastContext?: string;
 }
 
 /**
@@ -193,6 +195,15 @@ export class Link {
         this.acknowledgedCount = index + 1;
         return true;
       }
+    }
+    return false;
+  }
+
+  /** Whether the text of `contextId` (and all before it) is done. */
+  acknowledged(contextId: string): boolean {
+    for (let index = 0; index < this.acknowledgedCount; index++) {
+      const message = this.messages[index];
+      if (message?.type === 'text' && message.contextId === contextId) return true;
     }
     return false;
   }

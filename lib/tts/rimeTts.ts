@@ -1,11 +1,7 @@
-import * as E from 'fp-ts/Either';
-import { type OperatorFunction, Observable, Subject, Subscription, defer, from, throwError } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { AudioChunk } from '../audio/chunk';
-import { showValue } from '../codecs';
-import { RimeError } from '../errors';
-import { type RimeTtsConfig, type TtsSettings, decodeSettings } from './config';
-import { ttsCommands } from './commands';
-import { Speech } from './speech';
+import type { RimeTtsConfig } from './config';
+import { speechOperator } from './speechOperator';
 
 export type { RimeOptionsInput, RimeTtsConfig } from './config';
 
@@ -30,56 +26,5 @@ export type { RimeOptionsInput, RimeTtsConfig } from './config';
  *   .subscribe(chunk => speaker.write(chunk));
  */
 export function rimeTts(config: RimeTtsConfig): OperatorFunction<string, AudioChunk> {
-  // Decoded once per operator; again only if RIME_API_KEY or RIME_URL changed since (read when a subscription starts).
-  let decoded: { readonly environment: string; readonly settings: E.Either<RimeError, TtsSettings> } | undefined;
-  const settingsNow = () => {
-    const environment = JSON.stringify([process.env['RIME_API_KEY'], process.env['RIME_URL']]);
-    if (decoded === undefined || decoded.environment !== environment) decoded = { environment, settings: decodeSettings(config) };
-    return decoded.settings;
-  };
-  return (source) =>
-    defer(() => {
-      const settings = settingsNow();
-      if (E.isLeft(settings)) return throwError(() => settings.left);
-      const { flush, clear, backpressure } = config;
-      const { pauseBetweenBrackets } = settings.right.options;
-      return new Observable<AudioChunk>((subscriber) => {
-        const speech = new Speech(subscriber, settings.right);
-        const subscriptions = new Subscription(() => speech.dispose());
-        // `clear` is listened to for the operator's whole life, not only while text flows: a barge-in usually comes
-        // after the LLM finished writing, while the speech is still arriving.
-        const clears = new Subject<void>();
-        if (clear !== undefined) {
-          subscriptions.add(
-            from(clear).subscribe({
-              next: () => {
-                if (!speech.clearAfterEnd()) clears.next();
-              },
-              error: (error: unknown) => subscriber.error(error),
-            }),
-          );
-        }
-        if (backpressure !== undefined) {
-          subscriptions.add(
-            from(backpressure).subscribe({
-              next: (full) => {
-                if (typeof full === 'boolean') return speech.read(!full);
-                subscriber.error(RimeError.invalidOptions([`backpressure must emit booleans (true: downstream is full), got ${showValue(full)}`]));
-              },
-              // A control that ends holds nothing back any more.
-              complete: () => speech.read(true),
-              error: (error: unknown) => subscriber.error(error),
-            }),
-          );
-        }
-        speech.start();
-        subscriptions.add(
-          source.pipe(ttsCommands({ flush, clear: clears, pauseBetweenBrackets, releaseAfterMs: settings.right.releaseAfterMs })).subscribe({
-            next: (command) => speech.handle(command),
-            error: (error: unknown) => subscriber.error(error),
-          }),
-        );
-        return subscriptions;
-      });
-    });
+  return speechOperator<AudioChunk>(config, (subscriber) => ({ audio: (chunk) => subscriber.next(chunk) }));
 }

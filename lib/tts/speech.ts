@@ -6,6 +6,7 @@ import { RIME_TEXT_LIMIT, closedEarly, isBufferBoundary } from '../protocol/rule
 import { AudioChunker } from './audio';
 import type { TtsSettings } from './config';
 import { type RimeEvent, report } from './events';
+import type { SpeechOutput } from './output';
 import { Contexts, HeardAudio } from './contexts';
 import { Lineup } from './lineup';
 import type { Link, Turn } from './link';
@@ -40,18 +41,21 @@ export class Speech {
   private currentSince = 0;
   private readonly watchdog: Watchdog;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
-  private readonly emitAudio = (chunk: AudioChunk): void => this.subscriber.next(chunk);
+  private readonly emitAudio = (chunk: AudioChunk): void => this.output.audio(chunk, this.emittingTurn, this.emitting);
   /** On `/ws3`: what the listener heard of each segment not done, and the context being emitted. */
   private readonly heard: HeardAudio;
   private emitting: string | undefined;
+  /** The turn of the audio being emitted. */
+  private emittingTurn: number | undefined;
   private readonly emitCounted = (chunk: AudioChunk): void => {
     if (this.emitting !== undefined) this.heard.emitted(this.emitting, chunk.length);
-    this.subscriber.next(chunk);
+    this.emitAudio(chunk);
   };
 
   constructor(
-    private readonly subscriber: Subscriber<AudioChunk>,
+    private readonly subscriber: Subscriber<unknown>,
     private readonly settings: TtsSettings,
+    private readonly output: SpeechOutput,
   ) {
     this.chunker = new AudioChunker(settings.options.audioFormat, settings.options.samplingRate);
     this.retries = new Retries(settings.retry);
@@ -104,7 +108,7 @@ export class Speech {
       case 'text':
         return this.speak(message);
       case 'flush':
-        this.turnOpen = false;
+        this.closeTurn();
         if (!this.settings.protocol.contexts) return this.lineup.receiving().hasText ? this.endConnection() : undefined;
         // One connection serves every turn: the end of one is only a flush of what the server holds.
         return this.lineup.current.heldCharacters > 0 ? this.give(FLUSH) : undefined;
@@ -139,7 +143,8 @@ export class Speech {
     }
     if (link.heldCharacters > 0 && link.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(FLUSH);
     link.turn ??= this.turn;
-    this.give(contexts ? { type: 'text', text, contextId: this.contexts.open(this.turn) } : segment);
+    if (contexts) this.turn.lastContext = this.contexts.open(this.turn);
+    this.give(contexts ? { type: 'text', text, contextId: this.turn.lastContext } : segment);
     this.lineup.current.markTextSent();
     const { flushEachSegment, options } = this.settings;
     if (flushEachSegment || (options.segment === 'bySentence' && !isBufferBoundary(text.charAt(text.length - 1)))) this.give(FLUSH);
@@ -155,8 +160,21 @@ export class Speech {
     this.lineup.sendAhead();
   }
 
+  /** No more text can come in the latest turn (a flush, the end): on `/ws3` it ends with its last segment's `done`. */
+  private closeTurn(): void {
+    this.turnOpen = false;
+    const { turn } = this;
+    if (turn === undefined || turn.lastContext === undefined) return;
+    if (this.lineup.current.acknowledged(turn.lastContext)) this.output.done?.(turn.index);
+    else this.closedTurns.push(turn);
+  }
+
+  /** On `/ws3`: turns that can take no more text, waiting for their last `done`. */
+  private readonly closedTurns: Turn[] = [];
+
   /** The source completed: `eos` where text waits for it; done at once if no connection owes anything. */
   private end(): void {
+    this.closeTurn();
     this.endOfStream = true;
     const link = this.lineup.takingMessages();
     if (link?.hasText === true) return this.give(EOS);
@@ -197,13 +215,20 @@ export class Speech {
         this.emitting = undefined;
         return;
       }
-      case 'done':
+      case 'done': {
         if (!link.acknowledge(message.contextId)) return;
         this.retries.progressed();
         if (typeof message.contextId === 'string') this.heard.done(message.contextId);
+        const ended = this.closedTurns.filter((turn) => turn.lastContext !== undefined && link.acknowledged(turn.lastContext));
+        this.closedTurns.splice(0, ended.length);
+        return ended.forEach((turn) => this.contexts.live(turn) && this.output.done?.(turn.index));
+      }
+      case 'words': {
+        const turn = this.contexts.turnOf(message.contextId, link);
+        const contextId = message.contextId ?? link.firstContext;
+        if (this.contexts.live(turn) && typeof contextId === 'string') this.output.words?.(message.words, turn.index, contextId);
         return;
-      case 'words':
-        return;
+      }
       case 'error':
         return this.fail(new RimeError('protocol', `Rime refused a message: ${message.message}`));
     }
@@ -211,6 +236,7 @@ export class Speech {
 
   private onAudio(link: Link, bytes: Uint8Array, turn: Turn | undefined): void {
     link.answered(bytes.length);
+    this.emittingTurn = turn?.index;
     if (!this.settings.protocol.contexts) this.retries.progress(link.audioBytes);
     this.chunker.push(bytes, this.settings.protocol.contexts ? this.emitCounted : this.emitAudio);
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
@@ -238,6 +264,10 @@ export class Speech {
     if (code === 1000 && unanswered === undefined) {
       if (!link.endOfStreamSent) this.lineup.noSpare(); // closed idle
       this.watchdog.closed();
+      // On `/ws` a turn ends with the clean close of its last connection (a long one spans several).
+      const { turn } = link;
+      const turnEnded = turn !== undefined && !(turn === this.turn && this.turnOpen) && !this.lineup.carries(turn);
+      if (!contexts && link.endOfStreamSent && turnEnded) this.output.done?.(turn.index);
       if (link.endOfStreamSent && this.endOfStream && !this.lineup.textAhead) return this.subscriber.complete();
       return this.lineup.advance();
     }
