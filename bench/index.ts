@@ -6,6 +6,7 @@ import { benchConnections } from './connections';
 import { benchEndToEnd } from './endToEnd';
 import { benchFrames } from './frames';
 import { benchLinearity } from './linearity';
+import { benchProtocols } from './protocols';
 import { benchSentences } from './sentences';
 import { benchRimeTts } from './rimeTts';
 import { benchScale } from './scale';
@@ -21,6 +22,7 @@ const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [
   benchConnections,
   benchBackpressure,
   benchScale,
+  benchProtocols,
 ];
 
 async function main(args: readonly string[]): Promise<void> {
