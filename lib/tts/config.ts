@@ -4,7 +4,7 @@ import type { ObservableInput } from 'rxjs';
 import { Timeout, TimerDelay, described, isNumberIn, isRecord, numberFromText } from '../codecs';
 import { RimeError } from '../errors';
 import { type Decoded, type Input, decodeFields, defaulted, optional, pickFields } from '../fields';
-import { type RimeOptions, type RimeOptionsInput, decodeRimeOptions, rimeUrl } from '../options';
+import { RIME_URLS, type RimeOptions, type RimeOptionsInput, decodeRimeOptions, rimeUrl } from '../options';
 import { RIME_TEXT_LIMIT } from '../protocol/rules';
 import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
 import type { Transport } from '../transport/transport';
@@ -96,6 +96,19 @@ export interface TtsSettings extends Omit<Decoded<typeof rimeTtsFields>, 'retry'
 
 export type { RimeOptionsInput };
 
+/**
+ * RIME_URL names a service (Rime's, a region, a local server), whatever the protocol: its path follows `protocol`
+ * where it is a protocol's path or none (`ws://localhost:8787/ws` is `/ws3` for `protocol: 'ws3'`).
+ */
+function forProtocol(url: string, protocol: unknown): string {
+  if (!URL.canParse(url)) return url; // reported by the url codec
+  const parsed = new URL(url);
+  const paths = Object.values(RIME_URLS).map((each) => new URL(each).pathname);
+  if (parsed.pathname !== '/' && !paths.includes(parsed.pathname)) return url;
+  parsed.pathname = new URL(RIME_URLS[protocol === 'ws3' ? 'ws3' : 'ws']).pathname;
+  return parsed.href;
+}
+
 const MISSING_KEY =
   'no API key: pass rimeTts({ apiKey }) or set RIME_API_KEY (to work offline, run `npx rime-rx serve` and pass its url, or set RIME_URL to it, with any key)';
 
@@ -107,7 +120,7 @@ export function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSe
   const apiKey = plain.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
   // RIME_URL points code that names no endpoint elsewhere: a local server, another region.
   const environmentUrl = process.env['RIME_URL']?.trim();
-  const url = plain.url ?? (environmentUrl === '' ? undefined : environmentUrl);
+  const url = plain.url ?? (environmentUrl === '' || environmentUrl === undefined ? undefined : forProtocol(environmentUrl, plain.protocol));
   const decoded = decodePlainSettings({ ...plain, ...(url === undefined ? {} : { url }) }, apiKey);
   const issues = [
     ...(E.isLeft(decoded) ? (decoded.left.issues ?? [decoded.left.message]) : []),

@@ -321,10 +321,19 @@ describe('rimeTts() with a fake transport', () => {
         of('x').pipe(rimeTts({ speaker: 'cove', apiKey: 'k', url: 'wss://users-east-ws.rime.ai/ws', transport: fake.transport })).subscribe().unsubscribe();
         process.env['RIME_URL'] = 'ws://127.0.0.1:9999/ws'; // read again at the next subscription
         of('x').pipe(operator).subscribe().unsubscribe();
+        // Its path follows the protocol: it names a service, not one of its protocols.
+        of('x').pipe(rimeTts({ speaker: 'cove', apiKey: 'k', protocol: 'ws3', transport: fake.transport })).subscribe().unsubscribe();
+        process.env['RIME_URL'] = 'ws://127.0.0.1:9999';
+        of('x').pipe(rimeTts({ speaker: 'cove', apiKey: 'k', protocol: 'ws3', transport: fake.transport })).subscribe().unsubscribe();
+        process.env['RIME_URL'] = 'ws://127.0.0.1:9999/proxy/rime';
+        of('x').pipe(rimeTts({ speaker: 'cove', apiKey: 'k', protocol: 'ws3', transport: fake.transport })).subscribe().unsubscribe();
         expect(fake.connections.map((connection) => `${connection.request.url.origin}${connection.request.url.pathname}`)).toEqual([
           'ws://127.0.0.1:8787/ws',
           'wss://users-east-ws.rime.ai/ws',
           'ws://127.0.0.1:9999/ws',
+          'ws://127.0.0.1:9999/ws3',
+          'ws://127.0.0.1:9999/ws3',
+          'ws://127.0.0.1:9999/proxy/rime',
         ]);
       } finally {
         if (saved === undefined) delete process.env['RIME_URL'];
