@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { resample } from '../encode/resample';
+import type { WordTiming } from '../../protocol/messages';
 import { type MarkupPiece, type SynthesisRequest, type Voice, parseMarkup, silence } from './voice';
 
 /** Rime's language codes to espeak voices; anything else is spoken as English rather than refused. */
@@ -18,8 +19,14 @@ const MISSING_PACKAGE =
 
 /** The protocol of espeak-worker.mjs (documented there). */
 type StartupMessage = { type: 'ready'; samplingRate: number } | { type: 'failed'; missing: boolean; message: string };
+/** A word espeak spoke: where it is in the job's input (1-based), and where its audio starts (ms from the job's). */
+interface WordEvent {
+  readonly position: number;
+  readonly length: number;
+  readonly ms: number;
+}
 type JobMessage =
-  | { type: 'chunk'; id: number; samples: Int16Array }
+  | { type: 'chunk'; id: number; samples: Int16Array; words?: readonly WordEvent[] }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; message: string };
 interface JobRequest {
@@ -28,7 +35,7 @@ interface JobRequest {
   readonly input: string;
 }
 interface JobListener {
-  onChunk(samples: Int16Array): void;
+  onChunk(samples: Int16Array, words: readonly WordEvent[]): void;
   onEnd(error?: Error): void;
 }
 /** What an utterance becomes: espeak input strings, split at pauses so pauses are exact silence. */
@@ -72,21 +79,22 @@ export async function createEspeakVoice(): Promise<Voice> {
     job.onEnd(error);
   };
   worker.on('message', (message: JobMessage) => {
-    if (message.type === 'chunk') jobs.get(message.id)?.onChunk(message.samples);
+    if (message.type === 'chunk') jobs.get(message.id)?.onChunk(message.samples, message.words ?? []);
     else endJob(message.id, message.type === 'error' ? new Error(`espeak failed: ${message.message}`) : undefined);
   });
   worker.on('error', (error) => stop(new Error(`the espeak worker crashed: ${error.message}`, { cause: error })));
   worker.on('exit', (code) => stop(new Error(`the espeak worker exited unexpectedly (exit code ${code})`)));
 
   /** One espeak input's audio, clause by clause. Abandoning it early lets the worker finish the job unheard. */
-  async function* speak(request: JobRequest): AsyncGenerator<Int16Array> {
+  async function* speak(request: JobRequest, onWords: (words: readonly WordEvent[]) => void): AsyncGenerator<Int16Array> {
     if (stopped) throw stopped;
     const chunks: Int16Array[] = [];
     const state: { ended: boolean; failure?: Error; wake: () => void } = { ended: false, wake: () => {} };
     const id = nextJobId++;
     jobs.set(id, {
-      onChunk: (samples) => {
+      onChunk: (samples, words) => {
         chunks.push(samples);
+        if (words.length > 0) onWords(words);
         state.wake();
       },
       onEnd: (error) => {
@@ -115,13 +123,25 @@ export async function createEspeakVoice(): Promise<Voice> {
     const voice = espeakVoice(request);
     const wordsPerMinute = Math.round(DEFAULT_WORDS_PER_MINUTE * request.speedAlpha);
     const rate = Math.min(MAX_WORDS_PER_MINUTE, Math.max(MIN_WORDS_PER_MINUTE, wordsPerMinute));
+    /** Seconds of the utterance's audio before the current segment: where its words' times count from. */
+    let offset = 0;
     for (const segment of segmentsOf(request)) {
-      if (segment.kind === 'pause') yield silence(segment.milliseconds, request.samplingRate);
-      else {
-        for await (const chunk of speak({ voice, rate, input: segment.input })) {
-          yield resample(chunk, nativeRate, request.samplingRate);
-        }
+      if (segment.kind === 'pause') {
+        const pause = silence(segment.milliseconds, request.samplingRate);
+        offset += pause.length / request.samplingRate;
+        yield pause;
+        continue;
       }
+      const events: WordEvent[] = [];
+      let samples = 0;
+      for await (const chunk of speak({ voice, rate, input: segment.input }, (words) => events.push(...words))) {
+        const resampled = resample(chunk, nativeRate, request.samplingRate);
+        samples += resampled.length;
+        yield resampled;
+      }
+      const seconds = samples / request.samplingRate;
+      request.words?.(wordTimings(segment.input, events, offset, offset + seconds));
+      offset += seconds;
     }
   }
 
@@ -133,6 +153,33 @@ export async function createEspeakVoice(): Promise<Voice> {
       await worker.terminate();
     },
   };
+}
+
+/**
+ * Word timings from espeak's word events: each word (the run of non-whitespace espeak's position falls in, as the
+ * text has it) starts where espeak says its audio does, and ends where the next one starts (espeak gives no word
+ * ends), the last where the segment's audio does.
+ */
+function wordTimings(input: string, events: readonly WordEvent[], offset: number, end: number): WordTiming[] {
+  return events.map((event, index) => ({
+    word: fromPlainText(wordAround(input, event.position - 1)),
+    start: offset + event.ms / 1000,
+    end: Math.max(offset + event.ms / 1000, (events[index + 1] === undefined ? end : offset + (events[index + 1]?.ms ?? 0) / 1000)),
+  }));
+}
+
+/** The run of non-whitespace that `index` falls in (espeak points inside an entity, at its end). */
+function wordAround(input: string, index: number): string {
+  let from = Math.min(Math.max(0, index), input.length);
+  let to = from;
+  while (from > 0 && !/\s/.test(input.charAt(from - 1))) from--;
+  while (to < input.length && !/\s/.test(input.charAt(to))) to++;
+  return input.slice(from, to);
+}
+
+/** Text as written, from the input espeak read (entities back to their characters). */
+function fromPlainText(input: string): string {
+  return input.replace(/&(amp|lt|gt);/g, (_entity, name: string) => ({ amp: '&', lt: '<', gt: '>' })[name as 'amp' | 'lt' | 'gt']);
 }
 
 /** Waits for the worker's first message: espeak's native sampling rate, or why it could not start. */

@@ -1,4 +1,5 @@
 import { createEspeakVoice } from '../../../lib/server/voices/espeak';
+import type { WordTiming } from '../../../lib/protocol/messages';
 import type { SynthesisRequest, Voice } from '../../../lib/server/voices/voice';
 import { synthesisRequest } from '../../support/text';
 
@@ -30,6 +31,22 @@ describe('the espeak voice', () => {
     voice = await createEspeakVoice();
   });
   afterAll(() => voice.close());
+
+  it("reports word timings from espeak's word events: every word, in order, within the audio, after a pause where it is", async () => {
+    const words: WordTiming[] = [];
+    const text = 'Hello there, my friend. <500> Rock & roll!';
+    const audio = await audioOf(voice, { ...synthesisRequest(text, { pauseBetweenBrackets: true }), words: (timings) => words.push(...timings) });
+    expect(words.map((word) => word.word)).toEqual(['Hello', 'there,', 'my', 'friend.', 'Rock', '&', 'roll!']);
+    const seconds = audio.length / 22050;
+    words.forEach((word, index) => {
+      expect(word.end).toBeGreaterThanOrEqual(word.start);
+      expect(word.end).toBeLessThanOrEqual(seconds + 1e-9);
+      if (index > 0) expect(word.start).toBeGreaterThanOrEqual(words[index - 1]?.start ?? 0);
+    });
+    // The pause is silence between "friend." and "Rock": at least its 500 ms.
+    expect((words[4]?.start ?? 0) - (words[3]?.end ?? 0)).toBeGreaterThanOrEqual(0.5 - 1e-9);
+    expect(words.at(-1)?.end).toBeCloseTo(seconds, 6);
+  });
 
   it.each(Object.entries(SENTENCE))('speaks %s', async (lang, text) => {
     const audio = await audioOf(voice, synthesisRequest(text, { lang }));
