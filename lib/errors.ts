@@ -68,3 +68,26 @@ export class RimeError extends Error {
     return new RimeError('invalid-options', message, { issues });
   }
 }
+
+/** The shortest piece of a key that is redacted where a text was cut (a close reason's 123-byte limit). */
+const MIN_KEY_PIECE = 8;
+
+/**
+ * `text` with every copy of `key` replaced, and every piece of its start of 8 characters or more too (an echo cut
+ * short: a close reason's 123-byte limit, a quote cut at 40 characters): for what a server (or a proxy in front of
+ * it) sends back, which could echo the request's headers. Keys shorter than 8 characters are placeholders (real keys
+ * are long); redacting them would mangle every word.
+ */
+export function redactKey(text: string, key: string): string {
+  if (key.length < MIN_KEY_PIECE) return text;
+  const start = key.slice(0, MIN_KEY_PIECE);
+  let result = '';
+  let from = 0;
+  for (let at = text.indexOf(start); at !== -1; at = text.indexOf(start, from)) {
+    let length = MIN_KEY_PIECE;
+    while (length < key.length && text[at + length] === key[length]) length++;
+    result += `${text.slice(from, at)}<redacted>`;
+    from = at + length;
+  }
+  return result + text.slice(from);
+}

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { RimeError } from '../lib/errors';
+import { RimeError, redactKey } from '../lib/errors';
 
 describe('RimeError', () => {
   it('is an Error with a name, kind and retryable flag', () => {
@@ -36,5 +36,19 @@ describe('RimeError', () => {
     expect(RimeError.invalidOptions(['a is wrong', 'b is wrong']).message).toBe(
       'Invalid Rime options:\n  - a is wrong\n  - b is wrong',
     );
+  });
+});
+
+describe('redactKey()', () => {
+  const key = 'sk-live-0123456789abcdef';
+  it('replaces every copy of the key, and any piece of its start of 8 characters or more, wherever it is cut', () => {
+    expect(redactKey(`a ${key} b ${key}`, key)).toBe('a <redacted> b <redacted>');
+    expect(redactKey(`echo: "${key.slice(0, 16)}…"`, key)).toBe('echo: "<redacted>…"');
+    expect(redactKey(`ends in ${key.slice(0, 9)}`, key)).toBe('ends in <redacted>');
+    expect(redactKey(`only ${key.slice(0, 7)} of it`, key)).toBe(`only ${key.slice(0, 7)} of it`);
+  });
+
+  it('leaves text alone for a placeholder key shorter than 8 characters', () => {
+    expect(redactKey('local key local', 'local')).toBe('local key local');
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Observable } from 'rxjs';
 import { WebSocket } from 'ws';
+import { redactKey } from '../errors';
 import { connectionFailed, handshakeTimedOut, upgradeRefused } from './failures';
 import type { Transport, TransportEvent } from './transport';
 
@@ -41,18 +42,6 @@ function readBody(response: IncomingMessage, deadline: number): { readonly body:
   };
 }
 
-/** The shortest piece of a key that is redacted where a text was cut (a close reason's 123-byte limit). */
-const MIN_KEY_PIECE = 8;
-
-/** `text` with every copy of `key` replaced, and its first part too where the text ends in it (a cut echo). */
-function redactKey(text: string, key: string): string {
-  const whole = text.split(key).join('<redacted>');
-  for (let length = Math.min(key.length - 1, whole.length); length >= MIN_KEY_PIECE; length--) {
-    if (whole.endsWith(key.slice(0, length))) return `${whole.slice(0, whole.length - length)}<redacted>`;
-  }
-  return whole;
-}
-
 /**
  * The transport on `ws`: the API key in the `Authorization` header of the upgrade, a handshake timeout, binary
  * frames as `Uint8Array` views on the message's own bytes, which `ws` never reuses, text frames as strings.
@@ -71,8 +60,7 @@ export const wsTransport: Transport = ({ url, apiKey, handshakeTimeoutMs }) =>
     /** Set once the server answered the upgrade with a refusal: its status decides, whatever the body does. */
     let refusal: ReturnType<typeof readBody> | undefined;
     // What a server (or a proxy in front of it) sends back could echo the request's headers: never keep the key.
-    // Keys shorter than 8 characters are placeholders (real keys are long); redacting them would mangle every word.
-    const redacted = (text: string) => (apiKey.length < MIN_KEY_PIECE ? text : redactKey(text, apiKey));
+    const redacted = (text: string) => redactKey(text, apiKey);
     // Kept after teardown too: a late socket error must never become an unhandled exception.
     socket.on('error', ignore);
     socket.on('error', (error: NodeJS.ErrnoException) => {

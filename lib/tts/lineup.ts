@@ -1,3 +1,4 @@
+import { RimeError, redactKey } from '../errors';
 import type { ClientMessage, ServerMessage } from '../protocol/messages';
 import type { TransportEvent } from '../transport/transport';
 import type { TtsSettings } from './config';
@@ -145,7 +146,11 @@ export class Lineup {
     }
     if (event.type === 'close') return this.onClose(link, event.code, event.reason);
     const decoded = this.host.settings.protocol.wire.decodeServer(event.frame);
-    if (decoded._tag === 'Left') return link === this.current ? this.host.failed(decoded.left) : this.lostAhead(link);
+    if (decoded._tag === 'Left') {
+      // What is quoted of a bad frame could echo the request's headers: never the key.
+      const { kind, message } = decoded.left;
+      return link === this.current ? this.host.failed(new RimeError(kind, redactKey(message, this.host.settings.apiKey))) : this.lostAhead(link);
+    }
     const message = decoded.right;
     if (message === undefined) return;
     if (link === this.current) return this.host.message(link, message);

@@ -1,6 +1,6 @@
 import { type Subscriber, asyncScheduler } from 'rxjs';
 import type { AudioChunk } from '../audio/chunk';
-import { RimeError } from '../errors';
+import { RimeError, redactKey } from '../errors';
 import { type ClientMessage, EOS, FLUSH, type ServerMessage } from '../protocol/messages';
 import { RIME_TEXT_LIMIT, closedEarly, isBufferBoundary } from '../protocol/rules';
 import { AudioChunker } from './audio';
@@ -230,7 +230,7 @@ export class Speech {
         return;
       }
       case 'error':
-        return this.fail(new RimeError('protocol', `Rime refused a message: ${message.message}`));
+        return this.fail(new RimeError('protocol', redactKey(`Rime refused a message: ${message.message}`, this.settings.apiKey)));
     }
   }
 

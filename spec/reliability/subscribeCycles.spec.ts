@@ -11,7 +11,7 @@ const moments = ['before open', 'after open', 'mid-audio', 'after <EOS>'] as con
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-describe('subscribe and unsubscribe at random moments', () => {
+describe.each(['ws', 'ws3'] as const)('subscribe and unsubscribe at random moments (protocol %s)', (protocol) => {
   let server: RimeServer;
   beforeAll(async () => {
     server = await createRimeServer({ log: () => {}, maxConnections: 100_000, realTimeFactor: 0.01 });
@@ -29,7 +29,7 @@ describe('subscribe and unsubscribe at random moments', () => {
       const openedNow = new Promise<void>((resolve) => (opened = resolve));
       const audioNow = new Promise<void>((resolve) => (audio = resolve));
       const subscription = text
-        .pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', samplingRate: 8000, apiKey: 'cycles', url: server.url, events: { next: (event) => event.type === 'open' && opened() } }))
+        .pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', samplingRate: 8000, apiKey: 'cycles', url: server.urls[protocol], protocol, events: { next: (event) => event.type === 'open' && opened() } }))
         .subscribe({ next: () => audio(), error: () => {} });
       if (moment === 'before open') return subscription.unsubscribe();
       await openedNow;

@@ -3,6 +3,7 @@ import * as E from 'fp-ts/Either';
 import { NEVER, from, lastValueFrom, of, toArray } from 'rxjs';
 import { decodeRimeOptions } from '../../lib/options';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
+import { jsonWire } from '../../lib/protocol/json';
 import { FakeTransport } from '../../lib/testing/fakeTransport';
 import type { RimeEvent } from '../../lib/tts/events';
 import { type RimeTtsConfig, rimeTts } from '../../lib/tts/rimeTts';
@@ -72,6 +73,18 @@ describe('the API key never surfaces', () => {
     expect(await speakFailing({ url: server.url })).toMatchObject({ kind: 'server' });
     server.inject({ kind: 'close', code: 1011, reason: '400: text is too long' });
     expect(await speakFailing({ url: server.url })).toMatchObject({ kind: 'invalid-options', closeCode: 1011 });
+  });
+
+  it('on /ws3: 401, a 1011 close, and a server that echoes the key in an error message or a malformed frame', async () => {
+    expect(await speakFailing({ url: server.urls.ws3, protocol: 'ws3', apiKey: `${SENTINEL}-wrong` })).toMatchObject({ kind: 'unauthorized' });
+    server.inject({ kind: 'close', code: 1011, reason: '400: text is too long' });
+    expect(await speakFailing({ url: server.urls.ws3, protocol: 'ws3' })).toMatchObject({ kind: 'invalid-options', closeCode: 1011 });
+    for (const echo of [`{"type":"error","message":"Authorization: Bearer ${SENTINEL}"}`, `{"type":"chunk","data":"${SENTINEL}"}`, `not json ${SENTINEL}`]) {
+      const fake = new FakeTransport((connection) => connection.open((message) => message.type === 'text' && connection.frame(echo)), jsonWire);
+      const error = await speakFailing({ protocol: 'ws3', transport: fake.transport });
+      expect(error).toMatchObject({ kind: 'protocol' });
+      expect(String((error as Error).message)).toContain('<redacted>');
+    }
   });
 
   it('timeouts: the handshake and the close after <EOS>', async () => {
