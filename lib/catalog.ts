@@ -85,3 +85,38 @@ export function voiceIssues(voice: Voice, allowUnlistedSpeaker: boolean): string
       '(set allowUnlistedSpeaker: true for a voice the bundled catalog does not list yet)',
   ];
 }
+
+/** One voice of the catalog: a speaker of a model, in a language. The catalog has no more about a voice than this. */
+export interface VoiceListing {
+  readonly speaker: string;
+  readonly modelId: string;
+  readonly lang: string;
+}
+
+export interface VoiceFilter {
+  readonly modelId?: string;
+  /** A 2- or 3-letter code (`es`, `spa`). */
+  readonly lang?: string;
+  /** A piece of the speaker's name, in any case. */
+  readonly name?: string;
+}
+
+/**
+ * The bundled catalog's voices, by model, language and name, filtered: a model, a language, a piece of the name.
+ *
+ * @example
+ * listVoices({ modelId: 'coda', lang: 'spa' }).map((voice) => voice.speaker)
+ */
+export function listVoices(filter: VoiceFilter = {}): VoiceListing[] {
+  const lang = filter.lang === undefined ? undefined : (catalogLanguage(filter.lang) ?? filter.lang.toLowerCase());
+  const name = filter.name?.toLowerCase();
+  return Object.entries(voiceCatalog).flatMap(([modelId, languages]) =>
+    filter.modelId !== undefined && filter.modelId !== modelId
+      ? []
+      : Object.entries(languages).flatMap(([language, speakers]) =>
+          lang !== undefined && lang !== language
+            ? []
+            : speakers.filter((speaker) => name === undefined || speaker.toLowerCase().includes(name)).map((speaker) => ({ speaker, modelId, lang: language })),
+        ),
+  );
+}

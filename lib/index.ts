@@ -14,7 +14,18 @@ export {
   decodeRimeQuery,
   rimeUrl,
 } from './options';
-export { VoiceCatalog, type Voice, voiceCatalog, knownModelIds, knownLanguages, catalogLanguage, voiceIssues } from './catalog';
+export {
+  VoiceCatalog,
+  type Voice,
+  type VoiceFilter,
+  type VoiceListing,
+  voiceCatalog,
+  knownModelIds,
+  knownLanguages,
+  catalogLanguage,
+  listVoices,
+  voiceIssues,
+} from './catalog';
 export { DEFAULT_BOUNDARIES, DEFAULT_MAX_LENGTH, SentencesOptions, type SentencesConfig, sentences } from './text/sentences';
 export { type SafeTextOptions, neutralize, safeText } from './text/safety';
 export { PLAIN_COMMANDS, type PlainCommand } from './protocol/plain';

@@ -5,10 +5,11 @@ import { catalogLanguage, knownLanguages, knownModelIds, languageAliases, voiceI
 import { described, isNumberIn, isRecord, numberFromText, positiveNumber, showValue } from './codecs';
 import { RimeError } from './errors';
 import { type FieldTable, type FromText, type Input, defaulted, fieldIssues, optional, required, tableCodec } from './fields';
+import { defaultSamplingRate, modelIssues } from './models';
 import { nearest } from './nearest';
 import { jsonWire } from './protocol/json';
 import { plainWire } from './protocol/plain';
-import { RIME_ORIGIN } from './protocol/rules';
+import { RIME_ORIGIN, RIME_REGIONS, type RimeRegion } from './protocol/rules';
 
 /** Rime's plain websocket endpoint. */
 export const DEFAULT_RIME_URL = `${RIME_ORIGIN}${plainWire.path}`;
@@ -45,7 +46,8 @@ const Lang = new t.Type<string, string, unknown>(
   t.identity,
 );
 
-const SamplingRate = described('an integer from 4000 to 44100', isNumberIn(4000, 44100, true));
+/** Any rate some model makes; which ones a model makes is its rule (`models.ts`). */
+const SamplingRate = described('an integer from 4000 to 96000', isNumberIn(4000, 96000, true));
 const SpeedAlpha = positiveNumber();
 const TimeScaleFactor = described('a number from 0.4 to 2.5', isNumberIn(0.4, 2.5, false));
 const InlineSpeedAlpha = described(
@@ -102,8 +104,14 @@ export const rimeQueryFields = {
     fromText: asFlag,
     flag: { name: 'phonemize-between-brackets' },
   }),
-  /** Samples per second of the audio (default 22050). */
-  samplingRate: defaulted(SamplingRate, 22050, { doc: 'samples per second of the audio', query: true, fromText: asNumber, flag: { name: 'sampling-rate', value: 'HZ' } }),
+  /** Samples per second of the audio (default the model's: 24000 on coda and arcana, 22050 on the Mist models). */
+  samplingRate: defaulted(SamplingRate, 22050, {
+    doc: "samples per second of the audio; which rates a model makes is its rule (coda: 8000, 16000, 22050, 24000, 44100, 48000, 96000; the Mist models: 4000 to 44100)",
+    defaultDoc: "the model's: `24000` on coda and arcana, `22050` on the Mist models",
+    query: true,
+    fromText: asNumber,
+    flag: { name: 'sampling-rate', value: 'HZ' },
+  }),
   /** The speed: above 1 is faster on mistv3 (default 1). */
   speedAlpha: defaulted(SpeedAlpha, 1.0, { doc: 'the speed: above 1 is faster on mistv3', query: true, fromText: asNumber, flag: { name: 'speed', value: 'X' } }),
   /**
@@ -140,10 +148,16 @@ export const rimeClientFields = {
     doc: "Rime's protocol: `ws`, the plain one, or `ws3`, the JSON one (word timestamps, interruption without a reconnect)",
     flag: { name: 'protocol', value: 'P' },
   }),
-  /** The websocket endpoint (default Rime's for the protocol: `wss://users-ws.rime.ai/ws`, or `/ws3`). */
+  /** Rime's region: `us-west-2` (`users-ws.rime.ai`, the default) or `us-east-1` (`users-east-ws.rime.ai`). */
+  region: optional(oneOf(Object.keys(RIME_REGIONS) as RimeRegion[]), {
+    doc: "Rime's region: its endpoint there for the protocol (not with `url`)",
+    defaultDoc: '`us-west-2` (`users-ws.rime.ai`)',
+    flag: { name: 'region', value: 'R' },
+  }),
+  /** The websocket endpoint (default Rime's in the region for the protocol: `wss://users-ws.rime.ai/ws`, or `/ws3`). */
   url: defaulted(WsUrl, DEFAULT_RIME_URL, {
     doc: 'the websocket endpoint',
-    defaultDoc: "Rime's for the protocol: `wss://users-ws.rime.ai/ws`, or `/ws3` with `protocol: 'ws3'`",
+    defaultDoc: "Rime's in the region, for the protocol: `wss://users-ws.rime.ai/ws`, or `/ws3` with `protocol: 'ws3'`",
     shown: withoutCredentials,
     flag: { name: 'url', value: 'URL' },
   }),
@@ -199,10 +213,13 @@ function decodeWith<C extends typeof RimeQueryOptions | typeof RimeOptions>(
   codec: C,
   known: readonly string[],
   noun: string,
-  input: unknown,
+  given: unknown,
   allowUnlistedSpeaker: boolean,
 ): E.Either<RimeError, t.TypeOf<C>> {
-  if (!isRecord(input)) return E.left(RimeError.invalidOptions([`options must be an object, got ${showValue(input)}`]));
+  if (!isRecord(given)) return E.left(RimeError.invalidOptions([`options must be an object, got ${showValue(given)}`]));
+  // The sampling rate defaults to the model's own.
+  const modelRate = given['samplingRate'] === undefined ? defaultSamplingRate(given['modelId'] ?? rimeQueryFields.modelId.fallback) : undefined;
+  const input = modelRate === undefined ? given : { ...given, samplingRate: modelRate };
   const unknownIssues = Object.keys(input)
     .filter((key) => !known.includes(key))
     .map((key) => unknownFieldIssue(key, known, noun));
@@ -210,11 +227,24 @@ function decodeWith<C extends typeof RimeQueryOptions | typeof RimeOptions>(
   const issues = flow(
     decoded,
     E.match(
-      (errors) => [...unknownIssues, ...fieldIssues(errors, rimeFields, input), ...voiceIssuesOfRaw(input, allowUnlistedSpeaker)],
-      (options) => [...unknownIssues, ...voiceIssues(options, allowUnlistedSpeaker)],
+      (errors) => [...unknownIssues, ...fieldIssues(errors, rimeFields, input), ...voiceIssuesOfRaw(input, allowUnlistedSpeaker), ...modelIssuesOfRaw(input)],
+      (options) => [...unknownIssues, ...voiceIssues(options, allowUnlistedSpeaker), ...modelIssues(options)],
     ),
   );
   return issues.length === 0 ? (decoded as E.Either<never, t.TypeOf<C>>) : E.left(RimeError.invalidOptions(issues));
+}
+
+/** The model's rules for input whose other fields failed: checked when the fields they read decode on their own. */
+function modelIssuesOfRaw(input: Readonly<Record<string, unknown>>): string[] {
+  const { modelId, samplingRate, pauseBetweenBrackets, phonemizeBetweenBrackets, inlineSpeedAlpha, noTextNormalization, timeScaleFactor } = rimeQueryFields;
+  const fields = tableCodec({ modelId, samplingRate, pauseBetweenBrackets, phonemizeBetweenBrackets, inlineSpeedAlpha, noTextNormalization, timeScaleFactor });
+  return flow(
+    fields.decode(input),
+    E.match(
+      () => [],
+      (decoded) => modelIssues(decoded),
+    ),
+  );
 }
 
 /** The catalog check for input whose other fields failed: run it when the three voice fields decode on their own. */
@@ -243,10 +273,17 @@ const queryNames = Object.keys(rimeQueryFields);
  * // Left(RimeError: Invalid Rime options: samplingRate must be an integer from 4000 to 44100, got 48000)
  */
 export function decodeRimeOptions(input: unknown): E.Either<RimeError, RimeOptions> {
-  // The endpoint defaults to Rime's for the protocol asked for (a protocol that is not one is reported as such).
-  const protocol = isRecord(input) && input['url'] === undefined && input['protocol'] === 'ws3' ? 'ws3' : undefined;
-  const withUrl = protocol === undefined ? input : { ...(input as Record<string, unknown>), url: RIME_URLS[protocol] };
-  return decodeWith(RimeOptions, rimeOptionNames, 'option', withUrl, isRecord(input) && input['allowUnlistedSpeaker'] === true);
+  if (!isRecord(input)) return decodeWith(RimeOptions, rimeOptionNames, 'option', input, false);
+  // The endpoint defaults to Rime's in the region, for the protocol (either, if not one, is reported as such).
+  const { url, region, protocol } = input;
+  const origin = typeof region === 'string' && Object.hasOwn(RIME_REGIONS, region) ? RIME_REGIONS[region as RimeRegion] : RIME_ORIGIN;
+  // Both may be given when they agree (options decoded before, given again); a url elsewhere is a contradiction.
+  if (url !== undefined && region !== undefined && !(typeof url === 'string' && url.startsWith(`${origin}/`))) {
+    return E.left(RimeError.invalidOptions([`give url or region, not both: region ${String(region)} is ${origin}, url names another endpoint`]));
+  }
+  const path = protocol === 'ws3' ? jsonWire.path : plainWire.path;
+  const withUrl = url === undefined ? { ...input, url: `${origin}${path}` } : input;
+  return decodeWith(RimeOptions, rimeOptionNames, 'option', withUrl, input['allowUnlistedSpeaker'] === true);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { isLeft, isRight } from 'fp-ts/Either';
 import catalogJson from '../lib/data/rime-voices.json';
-import { VoiceCatalog, catalogLanguage, knownLanguages, knownModelIds, languageAliases, voiceCatalog, voiceIssues } from '../lib/catalog';
+import { VoiceCatalog, catalogLanguage, knownLanguages, knownModelIds, languageAliases, voiceCatalog, voiceIssues, listVoices } from '../lib/catalog';
 
 const unlisted = '(set allowUnlistedSpeaker: true for a voice the bundled catalog does not list yet)';
 
@@ -136,5 +136,24 @@ describe('voiceIssues()', () => {
     ]);
     expect(voiceIssues({ speaker: 'cove', modelId: 'constructor', lang: 'eng' }, false)).toEqual([]);
     expect(voiceIssues({ speaker: 'cove', modelId: 'toString', lang: 'eng' }, false)).toEqual([]);
+  });
+});
+
+describe('listVoices()', () => {
+  it('lists every voice of the catalog, with its model and language', () => {
+    const all = listVoices();
+    const count = Object.values(voiceCatalog).reduce((sum, languages) => sum + Object.values(languages).reduce((n, speakers) => n + speakers.length, 0), 0);
+    expect(all).toHaveLength(count);
+    expect(all).toContainEqual({ speaker: 'cove', modelId: 'mistv3', lang: 'eng' });
+  });
+
+  it('filters by model, by language (2- or 3-letter, any case) and by a piece of the name (any case)', () => {
+    const spanishCoda = listVoices({ modelId: 'coda', lang: 'es' });
+    expect(spanishCoda.length).toBe(voiceCatalog.coda?.spa?.length);
+    expect(spanishCoda.every((voice) => voice.modelId === 'coda' && voice.lang === 'spa')).toBe(true);
+    expect(listVoices({ modelId: 'coda', lang: 'SPA' })).toEqual(spanishCoda);
+    expect(listVoices({ name: 'ASTR' }).map((voice) => voice.speaker)).toEqual(expect.arrayContaining(['astra']));
+    expect(listVoices({ name: 'astr' }).every((voice) => voice.speaker.includes('astr'))).toBe(true);
+    expect(listVoices({ modelId: 'nope' })).toEqual([]);
   });
 });

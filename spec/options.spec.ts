@@ -46,30 +46,35 @@ describe('decodeRimeOptions()', () => {
       samplingRate: 22050,
       speedAlpha: 1.0,
       segment: 'bySentence',
+      protocol: 'ws',
       url: DEFAULT_RIME_URL,
       allowUnlistedSpeaker: false,
     });
   });
 
   it('keeps every option given, including the documented extras', () => {
+    // mistv2 takes them all (phonemes, no normalization) but timeScaleFactor, which mistv3 takes.
     const options = {
       speaker: 'sofia',
       modelId: 'mistv3',
       audioFormat: 'pcm',
       lang: 'spa',
       pauseBetweenBrackets: true,
-      phonemizeBetweenBrackets: true,
+      phonemizeBetweenBrackets: false,
       samplingRate: 16000,
       speedAlpha: 1.2,
       segment: 'never',
       inlineSpeedAlpha: '0.5, 3',
-      noTextNormalization: true,
       timeScaleFactor: 0.85,
+      protocol: 'ws3',
       url: 'ws://127.0.0.1:8787/ws',
       apiKey: SECRET,
       allowUnlistedSpeaker: false,
     };
     expect(decoded(options)).toEqual(options);
+    const mistv2 = { ...options, modelId: 'mistv2', speaker: 'astra', lang: 'eng', phonemizeBetweenBrackets: true, noTextNormalization: true, timeScaleFactor: undefined };
+    const { timeScaleFactor: _absent, ...expected } = mistv2;
+    expect(decoded(expected)).toEqual(expected);
   });
 
   it.each([
@@ -85,9 +90,9 @@ describe('decodeRimeOptions()', () => {
   });
 
   it.each([
-    [{ samplingRate: 48000 }, 'samplingRate must be an integer from 4000 to 44100, got 48000'],
-    [{ samplingRate: 16000.5 }, 'samplingRate must be an integer from 4000 to 44100, got 16000.5'],
-    [{ samplingRate: '16000' }, 'samplingRate must be an integer from 4000 to 44100, got "16000"'],
+    [{ samplingRate: 48000 }, 'samplingRate must be an integer from 4000 to 44100 on mistv3, got 48000'],
+    [{ samplingRate: 16000.5 }, 'samplingRate must be an integer from 4000 to 96000, got 16000.5'],
+    [{ samplingRate: '16000' }, 'samplingRate must be an integer from 4000 to 96000, got "16000"'],
     [{ speedAlpha: 0 }, 'speedAlpha must be a finite number greater than 0, got 0'],
     [{ speedAlpha: Infinity }, 'speedAlpha must be a finite number greater than 0, got Infinity'],
     [{ speedAlpha: NaN }, 'speedAlpha must be a finite number greater than 0, got NaN'],
@@ -208,7 +213,7 @@ describe('rimeUrl()', () => {
   });
 
   it('encodes values that need it', () => {
-    const url = rimeUrl(decoded({ speaker: 'cove', inlineSpeedAlpha: '0.5, 3', noTextNormalization: true }));
+    const url = rimeUrl(decoded({ speaker: 'astra', modelId: 'mistv2', inlineSpeedAlpha: '0.5, 3', noTextNormalization: true }));
     expect(url.search).toContain('inlineSpeedAlpha=0.5%2C+3');
     expect(url.searchParams.get('inlineSpeedAlpha')).toBe('0.5, 3');
     expect(url.searchParams.get('noTextNormalization')).toBe('true');
@@ -236,8 +241,8 @@ describe('rimeUrl()', () => {
     );
     fc.assert(
       fc.property(options, ({ voice, ...rest }) => {
-        const { url, allowUnlistedSpeaker, apiKey, ...query } = decoded({ ...voice, ...rest });
-        expect(decodeRimeQuery(rimeUrl({ url, allowUnlistedSpeaker, ...query }).searchParams)).toEqual(E.right(query));
+        const { url, allowUnlistedSpeaker, apiKey, protocol, region, ...query } = decoded({ ...voice, ...rest });
+        expect(decodeRimeQuery(rimeUrl({ url, allowUnlistedSpeaker, protocol, ...query }).searchParams)).toEqual(E.right(query));
       }),
     );
   });
@@ -266,7 +271,7 @@ describe('decodeRimeQuery()', () => {
     const result = query('speaker=cove&samplingRate=fast&phonemizeBetweenBrackets=1');
     expect(E.isLeft(result) && result.left.issues).toEqual([
       'phonemizeBetweenBrackets must be true or false, got "1"',
-      'samplingRate must be an integer from 4000 to 44100, got "fast"',
+      'samplingRate must be an integer from 4000 to 96000, got "fast"',
     ]);
   });
 

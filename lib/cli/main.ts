@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CliIo } from './io';
 import { serve } from './serve';
 import { speak } from './speak';
+import { voices } from './voices';
 
 const usage = `Usage: rime-rx <command> [options]
 
@@ -12,6 +13,7 @@ Streaming text to streaming speech through Rime's websocket TTS API.
 Commands:
   speak           speak text into an audio file (rime-rx speak --help)
   serve           run the local Rime-compatible server (rime-rx serve --help)
+  voices          list the voices of the bundled catalog (rime-rx voices --help)
 
 Options:
   -h, --help      show this help
@@ -30,6 +32,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   const [first, ...rest] = args;
   if (first === 'serve') return serve(rest, io);
   if (first === 'speak') return speak(rest, io);
+  if (first === 'voices') return voices(rest, io);
   if (first === undefined || first === '-h' || first === '--help') {
     (first === undefined ? err : out).write(usage);
     return first === undefined ? 2 : 0;

@@ -36,9 +36,9 @@ const otherFlags: OwnFlags = {
 };
 
 /** The library's options `speak` has flags for: the voice's, and how it connects. */
-const { url, protocol, allowUnlistedSpeaker } = rimeClientFields;
+const { url, region, protocol, allowUnlistedSpeaker } = rimeClientFields;
 const voiceFields = { ...rimeQueryFields, allowUnlistedSpeaker };
-const connectionFields = { protocol, url, ...rimeTtsFields };
+const connectionFields = { protocol, region, url, ...rimeTtsFields };
 /** Where `speak` decides otherwise than the library, as its help says it. */
 const speakDefaults = {
   speaker: 'cove',
@@ -54,7 +54,7 @@ streamed as it arrives (my-llm | rime-rx speak -o reply.mp3 speaks while the LLM
 With RIME_API_KEY set it uses Rime; without it, an embedded local server with real speech (espeak), no network.
 
 Output:
-${flagHelp({}, {}, outputFlags)}Voice:
+${flagHelp({}, {}, outputFlags)}Voice (rime-rx voices lists the catalog's, by model and language):
 ${flagHelp(voiceFields, speakDefaults)}Connection:
 ${flagHelp(connectionFields, speakDefaults, serverFlags)}Other:
 ${flagHelp({}, {}, otherFlags)}
@@ -239,7 +239,8 @@ export async function speak(args: readonly string[], io: CliIo): Promise<number>
     if (progressShown) io.err.write('\n');
     if (error instanceof RimeError) {
       const issues = error.kind === 'invalid-options' && error.issues !== undefined ? `invalid options: ${error.issues.join('; ')}` : error.message;
-      io.err.write(`rime-rx: ${issues}\n`);
+      const voicesHint = error.issues?.some((issue) => issue.startsWith('speaker ')) === true ? ' (rime-rx voices --model ID --lang CODE lists the voices)' : '';
+      io.err.write(`rime-rx: ${issues}${voicesHint}\n`);
       return exitCodes[error.kind];
     }
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';

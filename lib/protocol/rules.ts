@@ -6,8 +6,12 @@ import { RimeError, type RimeErrorKind } from '../errors';
  * by both cannot hide.)
  */
 
-/** Rime's service, every path of it (`/ws`). */
-export const RIME_ORIGIN = 'wss://users-ws.rime.ai';
+/** Rime's service in each of its regions; each serves every path (`/ws`, `/ws3`). */
+export const RIME_REGIONS = { 'us-west-2': 'wss://users-ws.rime.ai', 'us-east-1': 'wss://users-east-ws.rime.ai' } as const;
+export type RimeRegion = keyof typeof RIME_REGIONS;
+
+/** Rime's default region's service. */
+export const RIME_ORIGIN = RIME_REGIONS['us-west-2'];
 
 /** The most text one synthesis takes; more is refused (`400: text is too long`). */
 export const RIME_TEXT_LIMIT = 1000;

@@ -120,7 +120,9 @@ export function decodeSettings(config: RimeTtsConfig): E.Either<RimeError, TtsSe
   const apiKey = plain.apiKey ?? (environmentKey === '' ? undefined : environmentKey);
   // RIME_URL points code that names no endpoint elsewhere: a local server, another region.
   const environmentUrl = process.env['RIME_URL']?.trim();
-  const url = plain.url ?? (environmentUrl === '' || environmentUrl === undefined ? undefined : forProtocol(environmentUrl, plain.protocol));
+  // A region asked for in code picks Rime's endpoint there: RIME_URL does not override it.
+  const fromEnvironment = environmentUrl === '' || environmentUrl === undefined || plain.region !== undefined ? undefined : environmentUrl;
+  const url = plain.url ?? (fromEnvironment === undefined ? undefined : forProtocol(fromEnvironment, plain.protocol));
   const decoded = decodePlainSettings({ ...plain, ...(url === undefined ? {} : { url }) }, apiKey);
   const issues = [
     ...(E.isLeft(decoded) ? (decoded.left.issues ?? [decoded.left.message]) : []),

@@ -95,7 +95,7 @@ describe('rime-rx speak', () => {
     [['x', '-o', '-'], /writing to stdout \(-o -\) needs --format/],
     [['x'], /give -o FILE/],
     [['x', '-o', 'a.mp3', '--speker', 'cove'], /unknown option --speker; did you mean --speaker\?/],
-    [['x', '-o', 'a.mp3', '--sampling-rate', '99', '--speaker', 'cov'], /invalid options: samplingRate must be an integer from 4000 to 44100, got 99; speaker "cov" is not a mistv3 voice for eng; did you mean cove\?/],
+    [['x', '-o', 'a.mp3', '--sampling-rate', '99', '--speaker', 'cov'], /invalid options: samplingRate must be an integer from 4000 to 96000, got 99; speaker "cov" is not a mistv3 voice for eng; did you mean cove\?/],
     [['x', '-o', 'a.mp3', '--format', 'ogg'], /--format must be one of mp3, wav, mulaw, pcm/],
     [['x', '-o', 'a.mp3', '--input', 'f.txt'], /as arguments or with --input, not both/],
   ])('usage errors exit 2 with one line naming the cause: %j', async (args, message) => {

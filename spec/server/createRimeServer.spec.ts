@@ -51,7 +51,7 @@ describe('createRimeServer()', () => {
     it.each([
       [{ audioFormat: 'pcm' }, 'speaker is required'],
       [{ speaker: 'cove', lang: 'hin' }, 'Language hin is not supported for model mistv3 (it speaks eng, spa, ger, fra)'],
-      [{ speaker: 'cove', samplingRate: 48000 }, 'samplingRate must be an integer from 4000 to 44100, got 48000'],
+      [{ speaker: 'cove', samplingRate: 48000 }, 'samplingRate must be an integer from 4000 to 44100 on mistv3, got 48000'],
       [{ speaker: 'nobody' }, 'speaker "nobody" is not a mistv3 voice for eng (set allowUnlistedSpeaker: true for a voice the bundled catalog does not list yet)'],
       [{ speaker: 'cove', apiKey: 'k' }, 'apiKey is not a Rime query parameter'],
     ])('400 %j -> %s', async (query, body) => {
@@ -190,6 +190,40 @@ describe('createRimeServer()', () => {
       const session = await open(server.url, { ...pcm, segment: 'never' });
       await speak(session, ['say <EOS> and <FLUSH> aloud', ' <FLUSH>\n', 'end']);
       expect(decodeTestSpeech(session.audio()).utterances).toEqual(['say <EOS> and <FLUSH> aloud', 'end']);
+    });
+  });
+
+  describe("Rime's rules by model, on the upgrade", () => {
+    it.each([
+      [{ speaker: 'astra', modelId: 'coda', samplingRate: 12000 }, 'samplingRate must be one of 8000, 16000, 22050, 24000, 44100, 48000, 96000 on coda, got 12000'],
+      [{ speaker: 'astra', modelId: 'mistv3', samplingRate: 48000 }, 'samplingRate must be an integer from 4000 to 44100 on mistv3, got 48000'],
+      [{ speaker: 'astra', modelId: 'coda', pauseBetweenBrackets: true }, 'pauseBetweenBrackets is not for coda: it has no custom pauses'],
+      [{ speaker: 'astra', modelId: 'mistv2', timeScaleFactor: 1.2 }, 'timeScaleFactor is not for mistv2: it has no timeScaleFactor; use speedAlpha (on mistv2 and mist, above 1 is slower)'],
+    ])('400 %j: %s', async (query, body) => {
+      await expect(refusal(server.url, query)).resolves.toEqual({ status: 400, body });
+    });
+
+    it.each([48000, 96000])('coda speaks at %i Hz, every model of the catalog is accepted', async (samplingRate) => {
+      const session = await open(server.url, { speaker: 'astra', modelId: 'coda', audioFormat: 'pcm', samplingRate });
+      await speak(session, ['Hi.']);
+      const audio = session.audio();
+      expect(decodeTestSpeech(audio).text).toBe('Hi.');
+      expect(audio.length / 2).toBe(8 + 3 * testVoiceBlockLength(samplingRate, 1));
+      for (const modelId of ['mist', 'mistv2', 'arcana', 'mistv3', 'coda']) {
+        const other = await open(server.url, { speaker: 'astra', modelId, audioFormat: 'pcm', ...(modelId === 'mist' ? { speaker: 'abbie' } : {}) });
+        await speak(other, ['Ok.']);
+        expect(decodeTestSpeech(other.audio()).text).toBe('Ok.');
+      }
+    });
+
+    it("without a samplingRate, coda's audio is at its own 24000 Hz", async () => {
+      const events: ServerEvent[] = [];
+      const watching = server.events.subscribe((event) => events.push(event));
+      const session = await open(server.url, { speaker: 'astra', modelId: 'coda', audioFormat: 'pcm' });
+      await speak(session, ['Hi.']);
+      watching.unsubscribe();
+      expect(events.find((event) => event.type === 'open')).toMatchObject({ options: { samplingRate: 24000 } });
+      expect(session.audio().length / 2).toBe(8 + 3 * testVoiceBlockLength(24000, 1));
     });
   });
 

@@ -281,7 +281,7 @@ describe('rimeTts() with a fake transport', () => {
       expect(fake.connections).toHaveLength(0);
       expect(errors[0]).toMatchObject({
         kind: 'invalid-options',
-        issues: ['samplingRate must be an integer from 4000 to 44100, got 1', expect.stringMatching(/^retry must be/)],
+        issues: ['samplingRate must be an integer from 4000 to 96000, got 1', expect.stringMatching(/^retry must be/)],
       });
     });
 
