@@ -31,7 +31,7 @@ export { type SafeTextOptions, neutralize, safeText } from './text/safety';
 export { PLAIN_COMMANDS, type PlainCommand } from './protocol/plain';
 export type { TextControls } from './text/textStage';
 export { AudioChunk } from './audio/chunk';
-export { type RimeOptionsInput, type RimeTtsConfig, type RimeEvent, type RimeEventObserver, type RetryConfig, type RetryDelay, rimeTts, type SpeechEvent, rimeSpeech } from './tts';
+export { type RimeOptionsInput, type RimeTtsConfig, type RimeEvent, type RimeEventObserver, type RetryConfig, type RetryDelay, rimeTts, type SpeechEvent, rimeSpeech, speak } from './tts';
 export type { ConnectRequest, Transport, TransportEvent } from './transport/transport';
 export type { Frame } from './protocol/wire';
 export { wsTransport } from './transport/wsTransport';
