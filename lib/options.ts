@@ -282,6 +282,11 @@ export function decodeRimeOptions(input: unknown): E.Either<RimeError, RimeOptio
     return E.left(RimeError.invalidOptions([`give url or region, not both: region ${String(region)} is ${origin}, url names another endpoint`]));
   }
   const path = protocol === 'ws3' ? jsonWire.path : plainWire.path;
+  // A url on the other protocol's path is a mistake that would fail only later, and confusingly (a timeout).
+  const other = protocol === 'ws3' ? plainWire.path : jsonWire.path;
+  if (typeof url === 'string' && URL.canParse(url) && new URL(url).pathname === other) {
+    return E.left(RimeError.invalidOptions([`url ends in ${other}, the path of the other protocol: protocol ${protocol === 'ws3' ? 'ws3' : 'ws'} is served on ${path}`]));
+  }
   const withUrl = url === undefined ? { ...input, url: `${origin}${path}` } : input;
   return decodeWith(RimeOptions, rimeOptionNames, 'option', withUrl, input['allowUnlistedSpeaker'] === true);
 }

@@ -67,7 +67,7 @@ describe('decodeRimeOptions()', () => {
       inlineSpeedAlpha: '0.5, 3',
       timeScaleFactor: 0.85,
       protocol: 'ws3',
-      url: 'ws://127.0.0.1:8787/ws',
+      url: 'ws://127.0.0.1:8787/ws3',
       apiKey: SECRET,
       allowUnlistedSpeaker: false,
     };
@@ -288,5 +288,15 @@ describe('decodeRimeQuery()', () => {
   it('says "speaker is required" as Rime does', () => {
     const result = query('modelId=mistv3');
     expect(E.isLeft(result) && result.left.issues).toEqual(['speaker is required']);
+  });
+});
+
+describe('protocol and url', () => {
+  it("a url on the other protocol's path is refused, saying where the protocol is served", () => {
+    const plainPath = decodeRimeOptions({ speaker: 'cove', protocol: 'ws3', url: 'ws://127.0.0.1:8787/ws' });
+    expect(E.isLeft(plainPath) && plainPath.left.issues).toEqual(['url ends in /ws, the path of the other protocol: protocol ws3 is served on /ws3']);
+    const jsonPath = decodeRimeOptions({ speaker: 'cove', url: 'ws://127.0.0.1:8787/ws3' });
+    expect(E.isLeft(jsonPath) && jsonPath.left.issues).toEqual(['url ends in /ws3, the path of the other protocol: protocol ws is served on /ws']);
+    expect(E.isRight(decodeRimeOptions({ speaker: 'cove', protocol: 'ws3', url: 'ws://127.0.0.1:8787/proxy/rime' }))).toBe(true);
   });
 });

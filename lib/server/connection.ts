@@ -128,11 +128,24 @@ export class RimeConnection {
     this.context.socket.terminate();
   }
 
+  /** What was waiting in the socket's send buffer when the idle timer last looked. */
+  private lastBuffered = 0;
+
+  /**
+   * Closes the connection once it has been idle for `idleTimeoutMs`: nothing from the client, nothing to
+   * synthesize, and no audio waiting for it. A client still taking audio that waits is not idle; one that takes none
+   * of it for a whole period is cut off (a close frame could not reach it).
+   */
   private restartIdleTimer(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.session.busy) this.restartIdleTimer();
-      else this.close(CLOSE.normal, 'idle timeout');
+      const waiting = this.context.socket.bufferedAmount;
+      if (this.session.busy || (waiting > 0 && waiting !== this.lastBuffered)) {
+        this.lastBuffered = waiting;
+        return this.restartIdleTimer();
+      }
+      if (waiting > 0) return this.cutOff();
+      this.close(CLOSE.normal, 'idle timeout');
     }, this.context.settings.idleTimeoutMs);
   }
 

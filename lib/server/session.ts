@@ -98,7 +98,7 @@ export class SynthesisSession {
     if (this.endOfStream) return; // after eos the connection only finishes what it has
     if (message.type !== 'text') {
       emit({ type: 'command', connection: id, command: message.type });
-      if (message.type === 'clear') return this.clear();
+      if (message.type === 'clear') return this.clearBuffer();
       this.enqueue(this.buffer.length);
       if (message.type === 'eos') this.endOfStream = true;
       return void this.speakAll();
@@ -115,7 +115,17 @@ export class SynthesisSession {
     void this.speakAll();
   }
 
-  /** Drops everything waiting: the buffer and what was queued (the connection is ending, or the client cleared). */
+  /**
+   * A client's clear: Rime empties its text buffer only. What a flush already asked to synthesize is synthesized
+   * all the same (Rime's docs for `/ws3`; the plain page says "clears the current buffer" too), so a client must drop
+   * the stale audio itself, or close the connection for a hard stop.
+   */
+  private clearBuffer(): void {
+    this.waitingCharacters -= this.buffer.length;
+    this.buffer = '';
+  }
+
+  /** The connection ended: everything waiting is dropped. */
   clear(): void {
     this.buffer = '';
     this.utterances.length = 0;
@@ -154,8 +164,8 @@ export class SynthesisSession {
   }
 
   /**
-   * Synthesizes one utterance and sends its audio, then its word timings (where Rime gives them) and its end, all
-   * tagged with its context.
+   * Synthesizes one utterance and sends its word timings (where Rime gives them) as soon as the voice knows them,
+   * ahead of the audio they describe, its audio, then its end, all tagged with its context.
    */
   private async speak({ text, contextId }: Utterance): Promise<void> {
     const { options, voice, settings, id, closed, delay } = this.host;
@@ -163,13 +173,20 @@ export class SynthesisSession {
     this.waitingCharacters -= text.length;
     this.host.emit({ type: 'synthesis', connection: id, text });
     const encoder = await createEncoder(options.audioFormat, options.samplingRate);
-    const words: WordTiming[] = [];
+    let words: WordTiming[] = [];
+    const tellWords = async () => {
+      if (words.length === 0) return;
+      const told = words;
+      words = [];
+      await this.host.tell({ type: 'words', words: told, contextId });
+    };
     const timed = TIMED_LANGUAGES.includes(options.lang);
     let first = true;
     for await (const samples of voice.synthesize({ ...options, text, ...(timed ? { words: (timings) => words.push(...timings) } : {}) })) {
       if (closed()) break;
       if (first) await delay(settings.firstAudioMs);
       first = false;
+      await tellWords();
       // Encoded a slice at a time, giving the event loop back in between: a long chunk (a slow voice, a pause)
       // must not keep every other connection waiting while it is encoded (mp3 in JS is slow).
       for (let start = 0; start < samples.length && !closed(); start += ENCODE_SLICE_SAMPLES) {
@@ -181,7 +198,7 @@ export class SynthesisSession {
     }
     if (closed()) return;
     await send(encoder.end(), 0, true);
-    if (words.length > 0) await this.host.tell({ type: 'words', words, contextId });
+    await tellWords(); // a voice that learns its timings as it goes (espeak) gives the last ones at the end
     await this.host.tell({ type: 'done', contextId });
   }
 }

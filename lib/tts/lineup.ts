@@ -50,7 +50,9 @@ export class Lineup {
   }
 
   newLink(messages: readonly ClientMessage[], queued: boolean): Link {
-    const link = new Link(this.host.settings.protocol.wire, this.host.settings.options.segment === 'immediate', messages, queued);
+    const { protocol, options, maxReplayCharacters } = this.host.settings;
+    // On /ws3 the most text sent and not done is bounded as a connection's text is on /ws.
+    const link = new Link(protocol.wire, options.segment === 'immediate', messages, queued, protocol.contexts ? maxReplayCharacters : undefined);
     link.read(this.reading);
     return link;
   }

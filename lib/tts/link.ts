@@ -65,8 +65,23 @@ export class Link {
     messages: readonly ClientMessage[],
     /** Queued behind the current connection: opens, but sends nothing until {@link release}. */
     private queued: boolean,
+    /**
+     * On a protocol that says when a synthesis is done (`/ws3`): the most text sent and not done yet, past which
+     * text waits for `done`s, so the server never holds more than this much of it. Undefined: no such bound.
+     */
+    private readonly window?: number,
   ) {
     messages.forEach((message) => this.push(message));
+  }
+
+  /** Text sent and not done yet (`window`'s measure), and where the last text a flush or `eos` followed stands. */
+  private outstanding = 0;
+  private lastFlushedText = -1;
+  private lastSentText = -1;
+
+  /** Whether text a flush followed is not done yet: the server owes its synthesis. */
+  private get owesSynthesis(): boolean {
+    return this.lastFlushedText >= this.acknowledgedCount;
   }
 
   get connecting(): boolean {
@@ -176,7 +191,9 @@ export class Link {
   answered(bytes: number): void {
     this.audioBytes += bytes;
     this.unansweredFrom = undefined;
-    this.owedSince = undefined;
+    // Where `done`s tell, audio is progress but no answer: a synthesis is owed until its `done` (a stall in the
+    // middle of one is then seen), counted from the latest audio.
+    this.owedSince = this.window !== undefined && this.owesSynthesis ? asyncScheduler.now() : undefined;
     if (this.quietSince !== undefined) this.quietSince = asyncScheduler.now();
   }
 
@@ -193,17 +210,11 @@ export class Link {
       const message = this.messages[index];
       if (message?.type === 'text' && message.contextId === contextId) {
         this.acknowledgedCount = index + 1;
+        this.outstanding = this.messages.slice(this.acknowledgedCount, this.sentCount).reduce((sum, each) => sum + charactersOf(each), 0);
+        this.owedSince = this.owesSynthesis ? asyncScheduler.now() : undefined;
+        this.transmitWaiting(); // text held back by the window may go now
         return true;
       }
-    }
-    return false;
-  }
-
-  /** Whether the text of `contextId` (and all before it) is done. */
-  acknowledged(contextId: string): boolean {
-    for (let index = 0; index < this.acknowledgedCount; index++) {
-      const message = this.messages[index];
-      if (message?.type === 'text' && message.contextId === contextId) return true;
     }
     return false;
   }
@@ -242,6 +253,7 @@ export class Link {
   private transmitWaiting(): void {
     for (let message = this.messages[this.sentCount]; message !== undefined && !this.queued; message = this.messages[this.sentCount]) {
       if (this.send === undefined) return;
+      if (this.window !== undefined && message.type === 'text' && this.outstanding > 0 && this.outstanding + message.text.length > this.window) return;
       this.transmit(message);
     }
   }
@@ -250,10 +262,15 @@ export class Link {
   private transmit(message: ClientMessage): void {
     const index = this.sentCount++;
     const text = message.type === 'text';
-    if (text) this.spoke = true;
+    if (text) {
+      this.spoke = true;
+      this.lastSentText = index;
+      this.outstanding += message.text.length;
+    }
     if (text && this.unansweredFrom === undefined) this.unansweredFrom = index;
     const owing = text ? this.synthesizesText : message.type !== 'clear';
-    if (owing && this.unansweredFrom !== undefined) this.owedSince ??= asyncScheduler.now();
+    if (owing) this.lastFlushedText = this.lastSentText;
+    if (owing && (this.unansweredFrom !== undefined || (this.window !== undefined && this.owesSynthesis))) this.owedSince ??= asyncScheduler.now();
     if (message.type === 'eos') this.quietSince = asyncScheduler.now();
     this.send?.(message);
   }

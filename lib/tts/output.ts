@@ -9,4 +9,6 @@ export interface SpeechOutput {
   words?(words: readonly WordTiming[], turn: number, contextId: string): void;
   /** All of a turn's audio has come. */
   done?(turn: number): void;
+  /** A retry says again from their start the segments not done (mp3, which cannot resume at the byte). */
+  restart?(): void;
 }

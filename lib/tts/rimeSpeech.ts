@@ -52,6 +52,8 @@ export function rimeSpeech(config: RimeTtsConfig): OperatorFunction<string, Spee
         subscriber.next({ type: 'words', turn, words: words.map(({ word, start: from, end }) => ({ word, start: start + from, end: start + end })) });
       },
       done: (turn) => subscriber.next({ type: 'done', turn }),
+      // Segments heard again from their start: their words count from where they start again.
+      restart: () => starts.clear(),
     };
   });
 }

@@ -71,6 +71,7 @@ export class Speech {
       opened: () => {
         this.watchdog.watch();
         this.announce();
+        this.markTurnsSent();
       },
       replaced: () => {
         this.retries.freshStart(); // it carries none of the old connection's messages: no audio to beat on it
@@ -134,7 +135,7 @@ export class Speech {
       this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
       this.turnOpen = true;
       this.lineup.newTurn();
-      if (contexts) this.lineup.current.turn = this.turn;
+      if (contexts) this.turnsUnsent.push(this.turn);
     }
     let link = this.lineup.receiving();
     if (!contexts && link.hasText && link.textCharacters + text.length > this.settings.maxReplayCharacters) {
@@ -146,6 +147,7 @@ export class Speech {
     if (contexts) this.turn.lastContext = this.contexts.open(this.turn);
     this.give(contexts ? { type: 'text', text, contextId: this.turn.lastContext } : segment);
     this.lineup.current.markTextSent();
+    this.markTurnsSent();
     const { flushEachSegment, options } = this.settings;
     if (flushEachSegment || (options.segment === 'bySentence' && !isBufferBoundary(text.charAt(text.length - 1)))) this.give(FLUSH);
   }
@@ -162,11 +164,22 @@ export class Speech {
 
   /** No more text can come in the latest turn (a flush, the end): on `/ws3` it ends with its last segment's `done`. */
   private closeTurn(): void {
+    const { turn, turnOpen } = this;
     this.turnOpen = false;
-    const { turn } = this;
-    if (turn === undefined || turn.lastContext === undefined) return;
-    if (this.lineup.current.acknowledged(turn.lastContext)) this.output.done?.(turn.index);
+    // Once: a turn flushed, then ended by the end of the text (or flushed again) is closed already.
+    if (!turnOpen || turn === undefined || turn.lastContext === undefined) return;
+    if (this.contexts.isDone(turn.lastContext)) this.output.done?.(turn.index);
     else this.closedTurns.push(turn);
+  }
+
+  /** On `/ws3`, where one connection carries many turns: those whose first text has not gone out yet. */
+  private readonly turnsUnsent: Turn[] = [];
+
+  /** On `/ws3`: the turns waiting for their first text to go out have had it sent, once the connection spoke. */
+  private markTurnsSent(): void {
+    if (this.turnsUnsent.length === 0 || !this.lineup.current.spoke) return;
+    const now = asyncScheduler.now();
+    for (const turn of this.turnsUnsent.splice(0)) turn.textSentAt ??= now;
   }
 
   /** On `/ws3`: turns that can take no more text, waiting for their last `done`. */
@@ -216,17 +229,22 @@ export class Speech {
         return;
       }
       case 'done': {
-        if (!link.acknowledge(message.contextId)) return;
+        // Untagged, it can only be the first text's, as an untagged chunk is.
+        const contextId = message.contextId ?? link.firstContext;
+        if (typeof contextId !== 'string' || !this.contexts.done(contextId)) return;
+        link.acknowledge(contextId);
         this.retries.progressed();
-        if (typeof message.contextId === 'string') this.heard.done(message.contextId);
-        const ended = this.closedTurns.filter((turn) => turn.lastContext !== undefined && link.acknowledged(turn.lastContext));
-        this.closedTurns.splice(0, ended.length);
+        this.heard.done(contextId);
+        const ended = this.closedTurns.filter((turn) => turn.lastContext !== undefined && this.contexts.isDone(turn.lastContext));
+        this.closedTurns.splice(0, this.closedTurns.length, ...this.closedTurns.filter((turn) => !ended.includes(turn) && this.contexts.live(turn)));
         return ended.forEach((turn) => this.contexts.live(turn) && this.output.done?.(turn.index));
       }
       case 'words': {
         const turn = this.contexts.turnOf(message.contextId, link);
         const contextId = message.contextId ?? link.firstContext;
-        if (this.contexts.live(turn) && typeof contextId === 'string') this.output.words?.(message.words, turn.index, contextId);
+        if (!this.contexts.live(turn) || typeof contextId !== 'string') return;
+        const words = this.heard.freshWords(contextId, message.words);
+        if (words.length > 0) this.output.words?.(words, turn.index, contextId);
         return;
       }
       case 'error':
@@ -292,7 +310,7 @@ export class Speech {
     // On `/ws3`, what Rime said is done is never said again.
     if (this.settings.protocol.contexts) {
       unansweredFrom = failed.unacknowledgedFrom(this.live) ?? failed.messages.length;
-      this.heard.retry();
+      if (this.heard.retry()) this.output.restart?.();
     }
     failed.dispose();
     this.chunker.reset();

@@ -168,12 +168,16 @@ describe('SynthesisSession', () => {
       expect(events).toContainEqual({ type: 'command', connection: 7, command: 'clear' });
     });
 
-    it('clear drops what is queued too, but not the utterance being synthesized', async () => {
+    it("clear empties the text buffer only, as Rime's does: what is queued for synthesis is synthesized", async () => {
       const { take, idle, synthesized, spoken } = harness('immediate');
       take('one', 'two', 'three', CLEAR);
       await idle();
-      expect(synthesized()).toEqual(['one']);
-      expect(spoken()).toEqual(['one']);
+      expect(synthesized()).toEqual(['one', 'two', 'three']);
+      expect(spoken()).toEqual(['one', 'two', 'three']);
+      const never = harness('never');
+      never.take('held', CLEAR, 'after', FLUSH);
+      await never.idle();
+      expect(never.synthesized()).toEqual(['after']);
     });
 
     it('eos synthesizes what is held, then the connection finishes, once, after the last audio', async () => {

@@ -1,0 +1,260 @@
+import * as E from 'fp-ts/Either';
+import {
+  EMPTY,
+  type ObservableInput,
+  type OperatorFunction,
+  Observable,
+  Subject,
+  Subscription,
+  concat,
+  concatMap,
+  defer,
+  from,
+  map,
+  takeUntil,
+  tap,
+  throwError,
+} from 'rxjs';
+import type { AudioChunk } from '../audio/chunk';
+import { audioClock } from '../audio/clock';
+import { CLEAR, type ClientMessage, EOS, FLUSH, type WordTiming } from '../protocol/messages';
+import { ttsCommands } from './commands';
+import { type RimeTtsConfig, decodeSettings } from './config';
+import type { RimeEvent } from './events';
+import { Speech } from './speech';
+
+/** Segments whose start is remembered for their word timings. */
+const REMEMBERED_STARTS = 64;
+
+/** What an interruption may say: where the player was in the turn's audio (it is usually buffered downstream). */
+export interface Interruption {
+  /** Milliseconds of the interrupted turn's audio the listener has heard. */
+  readonly playedMs?: number;
+}
+
+/** A turn's figures, with its `done`. */
+export interface TurnMetrics {
+  /** From the turn's first text sent to its first audio byte (undefined: no audio). */
+  readonly firstAudioMs: number | undefined;
+  /** Seconds of audio the turn emitted. */
+  readonly audioSeconds: number;
+  /** Characters of the reply given to Rime. */
+  readonly charactersSent: number;
+  /** What Rime was asked to synthesize for it: the characters sent, and those said again by retries. */
+  readonly charactersBilled: number;
+  readonly retries: number;
+  /** Whether the turn went on a connection already open (no handshake paid): every turn but a first, on `/ws3`. */
+  readonly connectionReused: boolean;
+}
+
+/** What `rimeTurns` emits: each reply's audio, word timings and end, and the interruptions, tagged with the reply. */
+export type TurnEvent =
+  | { readonly type: 'audio'; readonly turn: number; readonly bytes: AudioChunk }
+  /** Timings of the turn's words, in seconds from the start of the turn's audio. */
+  | { readonly type: 'words'; readonly turn: number; readonly words: readonly WordTiming[] }
+  /**
+   * The turn was interrupted. With a `playedMs` and word timings (`/ws3`), `heard` is the words the listener heard
+   * (those whose audio started before that point) and `notHeard` the rest of the reply's text so far; without them
+   * both are undefined: nothing tells which word was playing, and no guess is made.
+   */
+  | { readonly type: 'interrupted'; readonly turn: number; readonly playedMs: number | undefined; readonly heard?: string; readonly notHeard?: string }
+  | { readonly type: 'done'; readonly turn: number; readonly metrics: TurnMetrics };
+
+export interface RimeTurnsConfig extends Omit<RimeTtsConfig, 'flush' | 'clear'> {
+  /** Each emission interrupts the turn being spoken (and the reply being read); may say where the player was. */
+  readonly clear?: ObservableInput<Interruption | undefined | void>;
+}
+
+interface TurnState {
+  readonly reply: number;
+  text: string;
+  charactersSent: number;
+  replayed: number;
+  retries: number;
+  firstAudioMs: number | undefined;
+  /** Seconds on the stream's clock where its audio started, and how much of it there is. */
+  startedAt: number | undefined;
+  audioSeconds: number;
+  words: WordTiming[];
+  /** Whether a connection opened for it (at its upgrade, or one opened ahead becoming current) before its audio. */
+  opened: boolean;
+  ended: boolean;
+}
+
+/**
+ * A voice agent's conversation: the source emits one text stream per reply (an LLM response's tokens); the replies
+ * are spoken in order, each a turn, on one warm connection (`/ws3`; on `/ws` a connection per turn, the next opened
+ * ahead). `clear` interrupts: the reply being read is unsubscribed (none of it leaks into the next turn), no stale
+ * byte is emitted, and the next reply starts at once. Events are tagged with their reply's index.
+ *
+ * ```
+ * replies: -r-------s----|      r = reply 0's tokens, s = reply 1's
+ * clear:   ------c--------      (while reply 0 is spoken)
+ * events:  --aaa-i--aa-(d|)     a = audio   i = interrupted (turn 0)   d = done (turn 1)
+ * ```
+ *
+ * @example
+ * llmReplies$.pipe(rimeTurns({ speaker: 'cove', audioFormat: 'pcm', protocol: 'ws3', clear: bargeIn$ }))
+ */
+export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableInput<string>, TurnEvent> {
+  return (replies) =>
+    defer(() => {
+      const { clear, events: userEvents, ...speechConfig } = config;
+      const turnsOf: TurnState[] = [];
+      /** Speech turns in order, each the state of the reply it speaks. */
+      let listener: ((event: RimeEvent) => void) | undefined;
+      const settings = decodeSettings({ ...speechConfig, events: { next: (event) => (userEvents?.next?.(event), listener?.(event)) } });
+      if (E.isLeft(settings)) return throwError(() => settings.left);
+      const { options, releaseAfterMs } = settings.right;
+      return new Observable<TurnEvent>((subscriber) => {
+        const clock = audioClock(options.audioFormat, options.samplingRate);
+        /** Where each segment's audio started on the stream's clock: its word timings count from there. */
+        const segmentStarts = new Map<string, number>();
+        const speech = new Speech(subscriber, settings.right, {
+          audio: (bytes, speechTurn, contextId) => {
+            const state = speechTurn === undefined ? undefined : turnsOf[speechTurn];
+            if (state === undefined) return;
+            state.startedAt ??= clock.seconds;
+            if (contextId !== undefined && !segmentStarts.has(contextId)) segmentStarts.set(contextId, clock.seconds);
+            clock.add(bytes);
+            state.audioSeconds = clock.seconds - state.startedAt;
+            subscriber.next({ type: 'audio', turn: state.reply, bytes });
+          },
+          words: (words, speechTurn, contextId) => {
+            const state = turnsOf[speechTurn];
+            if (state === undefined) return;
+            // Speech gives them from the start of their segment's audio: on the turn's clock, from where it started.
+            const segmentStart = segmentStarts.get(contextId) ?? clock.seconds;
+            segmentStarts.set(contextId, segmentStart);
+            if (segmentStarts.size > REMEMBERED_STARTS) segmentStarts.delete(segmentStarts.keys().next().value ?? contextId);
+            const start = segmentStart - (state.startedAt ?? segmentStart);
+            const timed = words.map((word) => ({ word: word.word, start: start + word.start, end: start + word.end }));
+            state.words.push(...timed);
+            subscriber.next({ type: 'words', turn: state.reply, words: timed });
+          },
+          restart: () => segmentStarts.clear(),
+          done: (speechTurn) => {
+            const state = turnsOf[speechTurn];
+            if (state === undefined || state.ended) return;
+            state.ended = true;
+            const { firstAudioMs, audioSeconds, charactersSent, replayed, retries } = state;
+            const connectionReused = !state.opened && turnsOf.indexOf(state) > 0;
+            subscriber.next({
+              type: 'done',
+              turn: state.reply,
+              metrics: { firstAudioMs, audioSeconds, charactersSent, charactersBilled: charactersSent + replayed, retries, connectionReused },
+            });
+          },
+        });
+        const speaking = () => turnsOf.filter((state) => !state.ended).at(-1);
+        listener = (event) => {
+          const latest = turnsOf.at(-1);
+          if (event.type === 'open' && latest !== undefined && latest.firstAudioMs === undefined) latest.opened = true;
+          const state = event.type === 'first-audio' ? turnsOf[event.turn] : speaking();
+          if (state === undefined) return;
+          if (event.type === 'first-audio') state.firstAudioMs = event.milliseconds;
+          if (event.type === 'retry') {
+            state.retries++;
+            state.replayed += event.replayedCharacters;
+          }
+        };
+        const subscriptions = new Subscription(() => speech.dispose());
+        /** The reply being read, while it is. */
+        let reading: number | undefined;
+        let turnOpen = false;
+        const give = (message: ClientMessage, reply: number | undefined) => {
+          if (message.type === 'text' && !turnOpen && reply !== undefined) {
+            // A text after a flush, an interruption or the start begins the speech's next turn: this reply's.
+            turnsOf.push({
+              reply,
+              text: '',
+              charactersSent: 0,
+              replayed: 0,
+              retries: 0,
+              firstAudioMs: undefined,
+              startedAt: undefined,
+              audioSeconds: 0,
+              words: [],
+              opened: false,
+              ended: false,
+            });
+            turnOpen = true;
+          }
+          if (message.type === 'text') {
+            const state = turnsOf.at(-1);
+            if (state !== undefined) state.charactersSent += message.text.length;
+          }
+          if (message.type !== 'text') turnOpen = false;
+          speech.handle(message);
+        };
+        const interruptions = new Subject<void>();
+        if (clear !== undefined) {
+          subscriptions.add(
+            from(clear).subscribe({
+              next: (request) => {
+                const state = speaking();
+                if (state !== undefined) subscriber.next(interrupted(state, request ?? undefined));
+                if (state !== undefined) state.ended = true;
+                if (speech.clearAfterEnd()) return;
+                // While a reply is read, its segmenter drops what it holds and says clear; else it is said here.
+                if (reading !== undefined) interruptions.next();
+                else give(CLEAR, undefined);
+              },
+              error: (error: unknown) => subscriber.error(error),
+            }),
+          );
+        }
+        speech.start();
+        const { pauseBetweenBrackets } = options;
+        subscriptions.add(
+          from(replies)
+            .pipe(
+              concatMap((reply, index) => {
+                const texts: string[] = [];
+                return concat(
+                  defer(() => {
+                    reading = index;
+                    return EMPTY;
+                  }),
+                  from(reply).pipe(
+                    takeUntil(interruptions),
+                    tap((token) => texts.push(token)),
+                    ttsCommands({ clear: interruptions, pauseBetweenBrackets, releaseAfterMs }),
+                    // The end of a reply is the end of its turn, not of the conversation.
+                    map((message) => (message.type === 'eos' ? FLUSH : message)),
+                    tap((message) => {
+                      give(message, index);
+                      const state = turnsOf.at(-1);
+                      if (state !== undefined && state.reply === index) state.text = texts.join('');
+                    }),
+                  ),
+                  defer(() => {
+                    reading = undefined;
+                    return EMPTY;
+                  }),
+                );
+              }),
+            )
+            .subscribe({
+              error: (error: unknown) => subscriber.error(error),
+              complete: () => give(EOS, undefined),
+            }),
+        );
+        return subscriptions;
+      });
+    });
+}
+
+/** What the listener heard of an interrupted turn, as far as its word timings tell. */
+function interrupted(state: TurnState, request: Interruption | undefined): TurnEvent {
+  const playedMs = request?.playedMs;
+  if (playedMs === undefined || state.words.length === 0) return { type: 'interrupted', turn: state.reply, playedMs };
+  const heardWords = state.words.filter((word) => word.start < playedMs / 1000).map((word) => word.word);
+  // The rest is the reply's text after the last word heard (found in order), what was never spoken included.
+  let at = 0;
+  for (const word of heardWords) {
+    const found = state.text.indexOf(word, at);
+    if (found !== -1) at = found + word.length;
+  }
+  return { type: 'interrupted', turn: state.reply, playedMs, heard: heardWords.join(' '), notHeard: state.text.slice(at).trim() };
+}
