@@ -47,10 +47,11 @@ export const rimeTtsFields = {
   prewarm: defaulted(t.boolean, true, { doc: 'open the connection the next turn goes on ahead of time, so it pays no handshake' }),
   /**
    * The most text one connection is given, and so the most a retry says again (default 2000, at least 1000): past
-   * it, the connection is ended with `<EOS>` and the speech goes on on the next one.
+   * it, the connection is ended with `<EOS>` and the speech goes on on the next one. On `/ws3`, the most text sent
+   * and not done yet: more waits for Rime's `done`s.
    */
   maxReplayCharacters: defaulted(ReplayCharacters, DEFAULT_MAX_REPLAY_CHARACTERS, {
-    doc: 'the most text one connection is given, and so the most a retry says again',
+    doc: 'the most text one connection is given, and so the most a retry says again (on `/ws3`: the most sent and not done yet)',
   }),
   /** Milliseconds without a token after which a finished sentence is sent anyway (default 150; see `sentences()`). */
   releaseAfterMs: defaulted(TimerDelay, DEFAULT_RELEASE_AFTER_MS, { doc: 'milliseconds without a token after which a finished sentence is sent anyway' }),
