@@ -20,11 +20,16 @@ describe('the examples still run', () => {
     }
   });
 
-  it('voice-agent: the interrupted answer is cut off, and the turn after it is heard', async () => {
-    const { heard, events } = await voiceAgent();
-    expect(heard).toMatch(/^Hello! How can I help you today\? /);
+  it('voice-agent: the interrupted reply is cut off where the listener was, the transcript cut to it, the next reply heard', async () => {
+    const { heard, transcript, events } = await voiceAgent();
+    expect(heard).toMatch(/^Hello! How can I help you today\?/);
     expect(heard).not.toContain('Sundays');
-    expect(heard.endsWith(' Of course, go ahead.')).toBe(true);
-    expect(events).toContain('first-audio');
+    expect(heard.endsWith('Of course, go ahead.')).toBe(true);
+    expect(events).toEqual(['done 0', 'interrupted 1', 'done 2']);
+    const cut = transcript[1] ?? '';
+    expect(cut.endsWith('…')).toBe(true);
+    // The words kept are the words heard: the start of the reply, as far as the audio went.
+    expect(heard).toContain(cut.slice(0, -1));
+    expect('Our opening hours are nine to five on weekdays, and on Saturdays we open at ten, but on Sundays we stay closed.'.startsWith(cut.slice(0, -1))).toBe(true);
   });
 });
