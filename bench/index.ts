@@ -7,6 +7,7 @@ import { benchEndToEnd } from './endToEnd';
 import { benchFrames } from './frames';
 import { benchLinearity } from './linearity';
 import { benchProtocols } from './protocols';
+import { benchTurns } from './turns';
 import { benchSentences } from './sentences';
 import { benchRimeTts } from './rimeTts';
 import { benchScale } from './scale';
@@ -23,6 +24,7 @@ const benchmarks: readonly ((options: BenchOptions) => Promise<Section>)[] = [
   benchBackpressure,
   benchScale,
   benchProtocols,
+  benchTurns,
 ];
 
 async function main(args: readonly string[]): Promise<void> {

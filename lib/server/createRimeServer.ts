@@ -149,7 +149,7 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
     }
     if (connections.size >= options.maxConnections) return answer(429, 'Currently at websocket limit');
     const fault = faults.takeConnectionFault();
-    wss.handleUpgrade(request, socket, head, (websocket) => {
+    const upgrade = () => wss.handleUpgrade(request, socket, head, (websocket) => {
       const id = nextId++;
       const connection = new RimeConnection({
         id,
@@ -165,6 +165,9 @@ export async function createRimeServer(config: RimeServerConfig = {}): Promise<R
       websocket.on('close', () => connections.delete(connection));
       events.next({ type: 'open', connection: id, options: query.right });
     });
+    if (options.handshakeDelayMs === 0) return upgrade();
+    const delayed = setTimeout(() => (socket.destroyed ? undefined : upgrade()), options.handshakeDelayMs);
+    socket.once('close', () => clearTimeout(delayed));
   }
 
   try {

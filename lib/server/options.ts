@@ -28,6 +28,12 @@ export const rimeServerFields = {
   voice: defaulted(VoiceName, 'test', {
     doc: '`test` (deterministic, decodable with `decodeTestSpeech`) or `espeak` (real speech)',
     defaultDoc: '`test` (`espeak` for `rime-rx serve`)', flag: { name: 'voice', value: 'test|espeak', help: 'test: deterministic, decodable; espeak: real speech' } }),
+  /** Delay before the websocket upgrade is answered, emulating TLS and the network (peers measured 0.3-0.6 s); default 0. */
+  handshakeDelayMs: defaulted(TimerDelay, 0, {
+    doc: 'delay before the websocket upgrade is answered, emulating TLS and the network',
+    fromText: numberFromText,
+    flag: { name: 'handshake-delay-ms', value: 'N' },
+  }),
   /** Delay before each utterance's first audio, emulating the service's time to first audio (default 0). */
   firstAudioMs: defaulted(TimerDelay, 0, { doc: 'delay before the first audio of every utterance (time to first audio)', fromText: numberFromText, flag: { name: 'first-audio-ms', value: 'N' } }),
   /** Seconds spent producing each second of audio; 0 is as fast as possible (default 0). */
