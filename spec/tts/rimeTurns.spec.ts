@@ -1,4 +1,7 @@
-import { Subject, from, map } from 'rxjs';
+import { Subject, asyncScheduler, from, map, tap } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { jsonWire } from '../../lib/protocol/json';
+import { FakeTransport } from '../../lib/testing/fakeTransport';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import { type Interruption, type TurnEvent, rimeTurns } from '../../lib/tts/rimeTurns';
@@ -85,5 +88,102 @@ describe.each(['ws', 'ws3'] as const)('rimeTurns() against the local server (pro
     expect(decodeTestSpeech(audioOf(events, 2)).text).toBe('Third.');
     expect(decodeTestSpeech(Buffer.concat(events.flatMap((event) => (event.type === 'audio' ? [event.bytes] : [])))).text).not.toContain('never');
     expect(events.filter((event) => event.type === 'done').map((event) => event.turn)).toEqual([0, 2]);
+  });
+});
+
+describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
+  const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  /** A /ws3 server: each flushed text answered one frame later with its words, a chunk of "[text]" and its done. */
+  const answering = () =>
+    new FakeTransport((connection) => {
+      let held: { text: string; contextId: string | null | undefined }[] = [];
+      connection.open((message) => {
+        if (message.type === 'text') return void held.push({ text: message.text, contextId: message.contextId });
+        if (message.type === 'clear') return void (held = []);
+        const said = held;
+        held = [];
+        asyncScheduler.schedule(() => {
+          if (!connection.live) return;
+          for (const { text, contextId } of said) {
+            const words = text.trim().split(/\s+/).map((word, index) => ({ word, start: index * 0.5, end: index * 0.5 + 0.4 }));
+            connection.send({ type: 'words', words, ...(contextId === undefined ? {} : { contextId }) });
+            connection.audio(`[${text.trim()}]`, contextId);
+            connection.send({ type: 'done', ...(contextId === undefined ? {} : { contextId }) });
+          }
+          if (message.type === 'eos') {
+            connection.send({ type: 'done', contextId: said.at(-1)?.contextId ?? null });
+            connection.close(1000);
+          }
+        }, 1);
+      });
+    }, jsonWire);
+  const config = (fake: FakeTransport, extra = {}) => ({ speaker: 'cove', apiKey: 'k', audioFormat: 'mp3' as const, protocol: 'ws3' as const, transport: fake.transport, ...extra });
+  const brief = (event: TurnEvent) => (event.type === 'audio' ? `a${event.turn}` : event.type === 'words' ? `w${event.turn}` : `${event.type[0]}${event.turn}`);
+
+  /** Every event, with the virtual time it came at. */
+  const timeline = (events: ReturnType<typeof rimeTurns> extends (source: never) => infer O ? O : never) => {
+    const seen: string[] = [];
+    events.subscribe((event) => seen.push(`${asyncScheduler.now()}:${brief(event)}`));
+    return seen;
+  };
+
+  it('speaks the replies in order, each a turn: its words, audio and done before the next', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = answering();
+      const replies = cold('r---s|', { r: cold('a|', { a: 'One. ' }), s: cold('b|', { b: 'Two. ' }) });
+      const seen = timeline(replies.pipe(rimeTurns(config(fake))));
+      flush();
+      // Each reply's text goes at its end (nothing decides "One." sooner), and is answered a frame later.
+      expect(seen).toEqual(['2:w0', '2:a0', '2:d0', '6:w1', '6:a1', '6:d1']);
+      expect(fake.connections).toHaveLength(1);
+    });
+  });
+
+  it('a clear mid-turn: the reply being read is unsubscribed at once, interrupted with the words heard, the next reply at once', () => {
+    scheduler().run(({ cold, hot, flush, expectSubscriptions }) => {
+      const fake = answering();
+      const first = cold('a-----b|', { a: 'Hello there friend. More', b: ' never said. ' });
+      const replies = cold('r-s|', { r: first, s: cold('c|', { c: 'Next. ' }) });
+      const clear = hot('---x', { x: { playedMs: 700 } });
+      const events: TurnEvent[] = [];
+      const seen = timeline(replies.pipe(rimeTurns(config(fake, { clear })), tap((event) => events.push(event))));
+      flush();
+      expectSubscriptions(first.subscriptions).toBe('^--!');
+      // "Hello there friend." is sent at once ("More" decides it) and answered at 1, but the reply is still being read:
+      // the clear at 3 interrupts its turn (no done), and the reply after it starts at once: sent when it completes,
+      // at 4, answered at 5.
+      expect(seen).toEqual(['1:w0', '1:a0', '3:i0', '5:w1', '5:a1', '5:d1']);
+      expect(events.find((event) => event.type === 'interrupted')).toEqual({ type: 'interrupted', turn: 0, playedMs: 700, heard: 'Hello there', notHeard: 'friend. More' });
+      expect(fake.connections[0]?.messages.filter((message) => message.type === 'text').map((message) => message.type === 'text' && message.text)).toEqual(['Hello there friend.', 'Next.']);
+    });
+  });
+
+  it('a clear while a turn is spoken: interrupted, with the words heard up to playedMs and the rest of the reply', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      // A server slower to finish: the done comes two frames after the audio.
+      const fake = new FakeTransport((connection) => {
+        connection.open((message) => {
+          if (message.type !== 'text') return;
+          const { contextId } = message;
+          const words = message.text.trim().split(/\s+/).map((word, index) => ({ word, start: index * 0.5, end: index * 0.5 + 0.4 }));
+          asyncScheduler.schedule(() => connection.send({ type: 'words', words, contextId: contextId ?? null }), 1);
+          asyncScheduler.schedule(() => connection.audio('[audio]', contextId), 1);
+          asyncScheduler.schedule(() => connection.live && connection.send({ type: 'done', contextId: contextId ?? null }), 5);
+        });
+      }, jsonWire);
+      const replies = cold('r|', { r: cold('a-----|', { a: 'One two three four. Five' }) });
+      const clear = hot('---x', { x: { playedMs: 1200 } });
+      const events: TurnEvent[] = [];
+      replies.pipe(rimeTurns(config(fake, { clear }))).subscribe((event) => events.push(event));
+      flush();
+      expect(events.find((event) => event.type === 'interrupted')).toEqual({
+        type: 'interrupted',
+        turn: 0,
+        playedMs: 1200,
+        heard: 'One two three',
+        notHeard: 'four. Five',
+      });
+      expect(events.some((event) => event.type === 'done')).toBe(false);
+    });
   });
 });
