@@ -103,6 +103,15 @@ describe("Rime's rules by model", () => {
       const issue = expected[modelId];
       expect(issuesOf(modelId, setting)).toEqual(issue === undefined ? [] : [issue]);
     });
+
+    // The local server reads an upgrade's query string with decodeRimeQuery and refuses with 400 and these issues
+    // (spec/server/createRimeServer.spec.ts checks the 400 itself): the same rules, from text.
+    it.each(Object.keys(voices) as Model[])('on %s, from an upgrade\'s query string', (modelId) => {
+      const issue = expected[modelId];
+      const query = new URLSearchParams({ speaker: voices[modelId], modelId, ...Object.fromEntries(Object.entries(setting).map(([name, value]) => [name, String(value)])) });
+      const decoded = decodeRimeQuery(query);
+      expect(E.isLeft(decoded) ? decoded.left.issues : []).toEqual(issue === undefined ? [] : [issue]);
+    });
   });
 
   it('a flag left off (false) is no setting: nothing to refuse', () => {

@@ -32,7 +32,16 @@ const ErrorOut = t.type({ type: t.literal('error'), message: t.string });
 /** The server messages of Rime's docs, by their `type`: any other `type` is one a client may ignore. */
 const serverCodecs = { chunk: Chunk, timestamps: Timestamps, done: Done, error: ErrorOut } as const;
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * The bytes of strict, padded base64 (as Rime sends it), or undefined for anything else. Node's decoder skips what is
+ * not base64, so a decoded length short of what the text's length says reveals it: no scan of the text.
+ */
+function base64Bytes(data: string): Uint8Array | undefined {
+  if (data.length % 4 !== 0) return undefined;
+  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(data, 'base64');
+  return bytes.length === (data.length / 4) * 3 - padding ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+}
 
 /** The most of a bad frame a message quotes: enough to recognise it, never a whole payload. */
 const QUOTED = 60;
@@ -62,10 +71,9 @@ function toServerMessage(json: unknown, frame: Frame): E.Either<RimeError, Serve
       return pipe(
         Chunk.decode(json),
         E.mapLeft(bad),
-        E.filterOrElse((chunk) => BASE64.test(chunk.data) && chunk.data.length % 4 === 0, bad),
-        E.map((chunk) => {
-          const bytes = Buffer.from(chunk.data, 'base64');
-          return { type: 'audio', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), ...contextOf(chunk) } as const;
+        E.chain((chunk) => {
+          const bytes = base64Bytes(chunk.data);
+          return bytes === undefined ? E.left(bad()) : E.right({ type: 'audio', bytes, ...contextOf(chunk) } as const);
         }),
       );
     case 'timestamps':

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import type { ObservableInput } from 'rxjs';
 import { Timeout, TimerDelay, described, isNumberIn, isRecord, numberFromText } from '../codecs';
 import { RimeError } from '../errors';
-import { type Decoded, type Input, decodeFields, defaulted, optional, pickFields } from '../fields';
+import { type Decoded, type Input, decodeFields, defaulted, optional, pickFields, tableCodec } from '../fields';
 import { RIME_URLS, type RimeOptions, type RimeOptionsInput, decodeRimeOptions, rimeUrl } from '../options';
 import { RIME_TEXT_LIMIT } from '../protocol/rules';
 import { DEFAULT_RELEASE_AFTER_MS } from '../text/textStage';
@@ -56,6 +56,9 @@ export const rimeTtsFields = {
   /** Milliseconds without a token after which a finished sentence is sent anyway (default 150; see `sentences()`). */
   releaseAfterMs: defaulted(TimerDelay, DEFAULT_RELEASE_AFTER_MS, { doc: 'milliseconds without a token after which a finished sentence is sent anyway' }),
 };
+
+/** The operator's own options, decoded: built once, not per operator. */
+const RimeTtsOptions = tableCodec(rimeTtsFields);
 
 export interface RimeTtsConfig extends RimeOptionsInput, Input<typeof rimeTtsFields> {
   /**
@@ -148,7 +151,7 @@ function decodePlainSettings(plain: PlainConfig, apiKey: string | undefined): E.
   // Everything but the operator's own options is the connection's (an unknown name is reported there).
   const connection = Object.fromEntries(Object.entries(plain).filter(([name]) => !Object.hasOwn(rimeTtsFields, name)));
   const options = decodeRimeOptions({ ...connection, segment: plain.segment ?? 'never', ...(apiKey === undefined ? {} : { apiKey }) });
-  const tts = decodeFields(rimeTtsFields, pickFields(rimeTtsFields, plain));
+  const tts = decodeFields(rimeTtsFields, pickFields(rimeTtsFields, plain), RimeTtsOptions);
   const issues = [
     ...(E.isLeft(options) ? (options.left.issues ?? [options.left.message]) : []),
     ...(E.isLeft(tts) ? (tts.left.issues ?? []) : []),
