@@ -1,13 +1,13 @@
 import { type Subscriber, asyncScheduler } from 'rxjs';
 import type { AudioChunk } from '../audio/chunk';
-import { RimeError, redactKey } from '../errors';
+import { RimeError } from '../errors';
 import { type ClientMessage, EOS, FLUSH, type ServerMessage } from '../protocol/messages';
 import { RIME_TEXT_LIMIT, closedEarly, isBufferBoundary } from '../protocol/rules';
 import { AudioChunker } from './audio';
 import type { TtsSettings } from './config';
 import { type RimeEvent, report } from './events';
 import type { SpeechOutput } from './output';
-import { Contexts, HeardAudio } from './contexts';
+import { ContextAnswers } from './answers';
 import { Lineup } from './lineup';
 import type { Link, Turn } from './link';
 import { Retries } from './retry';
@@ -28,11 +28,10 @@ export class Speech {
   /** The source completed: `eos` was given; nothing more will be said. */
   private endOfStream = false;
   private readonly retries: Retries;
-  /** On a protocol with contexts, which turn each answer is of. */
-  private readonly contexts = new Contexts();
+  /** On a protocol with contexts (`/ws3`): how Rime's answers are read. */
+  private readonly answers: ContextAnswers | undefined;
   /** Whether a text is still wanted: not of a turn an interruption made stale. */
-  private readonly live = (text: Extract<ClientMessage, { type: 'text' }>): boolean =>
-    !this.settings.protocol.contexts || this.contexts.live(this.contexts.turnOf(text.contextId ?? undefined, this.lineup.current));
+  private readonly live = (text: Extract<ClientMessage, { type: 'text' }>): boolean => this.answers?.live(text, this.lineup.current) ?? true;
   private readonly chunker: AudioChunker;
   /** Whether the sockets are read (downstream takes audio), and since when. */
   private reading = true;
@@ -42,13 +41,11 @@ export class Speech {
   private readonly watchdog: Watchdog;
   /** Made once, not per frame: the audio path runs thousands of times a second. */
   private readonly emitAudio = (chunk: AudioChunk): void => this.output.audio(chunk, this.emittingTurn, this.emitting);
-  /** On `/ws3`: what the listener heard of each segment not done, and the context being emitted. */
-  private readonly heard: HeardAudio;
-  private emitting: string | undefined;
-  /** The turn of the audio being emitted. */
+  /** The turn of the audio being emitted, and on `/ws3` its context. */
   private emittingTurn: number | undefined;
+  private emitting: string | undefined;
   private readonly emitCounted = (chunk: AudioChunk): void => {
-    if (this.emitting !== undefined) this.heard.emitted(this.emitting, chunk.length);
+    if (this.emitting !== undefined) this.answers?.emitted(this.emitting, chunk.length);
     this.emitAudio(chunk);
   };
 
@@ -59,7 +56,18 @@ export class Speech {
   ) {
     this.chunker = new AudioChunker(settings.options.audioFormat, settings.options.samplingRate);
     this.retries = new Retries(settings.retry);
-    this.heard = new HeardAudio(settings.options.audioFormat !== 'mp3');
+    this.answers = settings.protocol.contexts
+      ? new ContextAnswers(settings.options.audioFormat !== 'mp3', settings.apiKey, {
+          output,
+          audio: (link, bytes, turn, contextId) => {
+            this.emitting = contextId;
+            this.onAudio(link, bytes, turn);
+            this.emitting = undefined;
+          },
+          progressed: () => this.retries.progressed(),
+          failed: (error) => this.fail(error),
+        })
+      : undefined;
     this.lineup = new Lineup({
       settings,
       stopped: () => subscriber.closed,
@@ -71,7 +79,7 @@ export class Speech {
       opened: () => {
         this.watchdog.watch();
         this.announce();
-        this.markTurnsSent();
+        this.answers?.sent(this.lineup.current);
       },
       replaced: () => {
         this.retries.freshStart(); // it carries none of the old connection's messages: no audio to beat on it
@@ -135,7 +143,7 @@ export class Speech {
       this.turn = { index: this.turns++, textSentAt: undefined, heard: false };
       this.turnOpen = true;
       this.lineup.newTurn();
-      if (contexts) this.turnsUnsent.push(this.turn);
+      this.answers?.began(this.turn);
     }
     let link = this.lineup.receiving();
     if (!contexts && link.hasText && link.textCharacters + text.length > this.settings.maxReplayCharacters) {
@@ -144,10 +152,9 @@ export class Speech {
     }
     if (link.heldCharacters > 0 && link.heldCharacters + text.length > RIME_TEXT_LIMIT) this.give(FLUSH);
     link.turn ??= this.turn;
-    if (contexts) this.turn.lastContext = this.contexts.open(this.turn);
-    this.give(contexts ? { type: 'text', text, contextId: this.turn.lastContext } : segment);
+    this.give(this.answers?.segment(this.turn, text) ?? segment);
     this.lineup.current.markTextSent();
-    this.markTurnsSent();
+    this.answers?.sent(this.lineup.current);
     const { flushEachSegment, options } = this.settings;
     if (flushEachSegment || (options.segment === 'bySentence' && !isBufferBoundary(text.charAt(text.length - 1)))) this.give(FLUSH);
   }
@@ -167,23 +174,8 @@ export class Speech {
     const { turn, turnOpen } = this;
     this.turnOpen = false;
     // Once: a turn flushed, then ended by the end of the text (or flushed again) is closed already.
-    if (!turnOpen || turn === undefined || turn.lastContext === undefined) return;
-    if (this.contexts.isDone(turn.lastContext)) this.output.done?.(turn.index);
-    else this.closedTurns.push(turn);
+    if (turnOpen && turn !== undefined) this.answers?.close(turn);
   }
-
-  /** On `/ws3`, where one connection carries many turns: those whose first text has not gone out yet. */
-  private readonly turnsUnsent: Turn[] = [];
-
-  /** On `/ws3`: the turns waiting for their first text to go out have had it sent, once the connection spoke. */
-  private markTurnsSent(): void {
-    if (this.turnsUnsent.length === 0 || !this.lineup.current.spoke) return;
-    const now = asyncScheduler.now();
-    for (const turn of this.turnsUnsent.splice(0)) turn.textSentAt ??= now;
-  }
-
-  /** On `/ws3`: turns that can take no more text, waiting for their last `done`. */
-  private readonly closedTurns: Turn[] = [];
 
   /** The source completed: `eos` where text waits for it; done at once if no connection owes anything. */
   private end(): void {
@@ -209,54 +201,17 @@ export class Speech {
     else link.markTextSent();
   }
 
-  /**
-   * A message on the current connection. On `/ws` it is audio, of the connection's turn. On `/ws3` each says its
-   * context: audio of an interrupted turn is dropped (the server still sends what was asked before its `clear`),
-   * `done` acknowledges the text of its context and before, and an error means Rime refused what was sent.
-   */
+  /** A message on the current connection: on `/ws` audio, of the connection's turn; on `/ws3`, the answers' to read. */
   private onMessage(link: Link, message: ServerMessage): void {
-    if (!this.settings.protocol.contexts) return message.type === 'audio' ? this.onAudio(link, message.bytes, link.turn) : undefined;
-    switch (message.type) {
-      case 'audio': {
-        const turn = this.contexts.turnOf(message.contextId, link);
-        if (!this.contexts.live(turn)) return link.answered(message.bytes.length); // the server is alive, but this is stale
-        const contextId = message.contextId ?? link.firstContext ?? undefined;
-        const bytes = this.heard.fresh(contextId, message.bytes);
-        if (bytes.length === 0) return link.answered(message.bytes.length); // a retry saying again what was heard
-        this.emitting = contextId;
-        this.onAudio(link, bytes, turn);
-        this.emitting = undefined;
-        return;
-      }
-      case 'done': {
-        // Untagged, it can only be the first text's, as an untagged chunk is.
-        const contextId = message.contextId ?? link.firstContext;
-        if (typeof contextId !== 'string' || !this.contexts.done(contextId)) return;
-        link.acknowledge(contextId);
-        this.retries.progressed();
-        this.heard.done(contextId);
-        const ended = this.closedTurns.filter((turn) => turn.lastContext !== undefined && this.contexts.isDone(turn.lastContext));
-        this.closedTurns.splice(0, this.closedTurns.length, ...this.closedTurns.filter((turn) => !ended.includes(turn) && this.contexts.live(turn)));
-        return ended.forEach((turn) => this.contexts.live(turn) && this.output.done?.(turn.index));
-      }
-      case 'words': {
-        const turn = this.contexts.turnOf(message.contextId, link);
-        const contextId = message.contextId ?? link.firstContext;
-        if (!this.contexts.live(turn) || typeof contextId !== 'string') return;
-        const words = this.heard.freshWords(contextId, message.words);
-        if (words.length > 0) this.output.words?.(words, turn.index, contextId);
-        return;
-      }
-      case 'error':
-        return this.fail(new RimeError('protocol', redactKey(`Rime refused a message: ${message.message}`, this.settings.apiKey)));
-    }
+    if (this.answers !== undefined) return this.answers.answer(link, message);
+    if (message.type === 'audio') this.onAudio(link, message.bytes, link.turn);
   }
 
   private onAudio(link: Link, bytes: Uint8Array, turn: Turn | undefined): void {
     link.answered(bytes.length);
     this.emittingTurn = turn?.index;
     if (!this.settings.protocol.contexts) this.retries.progress(link.audioBytes);
-    this.chunker.push(bytes, this.settings.protocol.contexts ? this.emitCounted : this.emitAudio);
+    this.chunker.push(bytes, this.answers === undefined ? this.emitAudio : this.emitCounted);
     // The subscriber may have interrupted or unsubscribed from inside `next`: this audio is then the old turn's.
     if (link !== this.lineup.current || this.subscriber.closed) return;
     if (!this.endOfStream) this.lineup.prewarmSpare();
@@ -310,7 +265,7 @@ export class Speech {
     // On `/ws3`, what Rime said is done is never said again.
     if (this.settings.protocol.contexts) {
       unansweredFrom = failed.unacknowledgedFrom(this.live) ?? failed.messages.length;
-      if (this.heard.retry()) this.output.restart?.();
+      this.answers?.retry();
     }
     failed.dispose();
     this.chunker.reset();
@@ -364,8 +319,7 @@ export class Speech {
    */
   private interruptInBand(): void {
     const link = this.lineup.current;
-    this.contexts.interrupt(this.turns);
-    this.heard.clear();
+    this.answers?.interrupt(this.turns);
     this.chunker.reset(); // a byte carried from stale audio belongs to no sample of what comes
     link.dropUnsent();
     if (link.spoke) this.give(this.settings.protocol.interruption);
