@@ -79,7 +79,7 @@ describe('the API key never surfaces', () => {
     expect(await speakFailing({ url: server.urls.ws3, protocol: 'ws3', apiKey: `${SENTINEL}-wrong` })).toMatchObject({ kind: 'unauthorized' });
     server.inject({ kind: 'close', code: 1011, reason: '400: text is too long' });
     expect(await speakFailing({ url: server.urls.ws3, protocol: 'ws3' })).toMatchObject({ kind: 'invalid-options', closeCode: 1011 });
-    for (const echo of [`{"type":"error","message":"Authorization: Bearer ${SENTINEL}"}`, `{"type":"chunk","data":"${SENTINEL}"}`, `not json ${SENTINEL}`]) {
+    for (const echo of [`{"type":"error","message":"Authorization: Bearer ${SENTINEL}"}`, `{"type":"chunk","data":"${SENTINEL}!!"}`, `not json ${SENTINEL}`]) {
       const fake = new FakeTransport((connection) => connection.open((message) => message.type === 'text' && connection.frame(echo)), jsonWire);
       const error = await speakFailing({ protocol: 'ws3', transport: fake.transport });
       expect(error).toMatchObject({ kind: 'protocol' });

@@ -12,6 +12,7 @@ import type { ConnectionFault } from '../../lib/server/faults';
 import { createTestVoice } from '../../lib/server/voices/test';
 import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import { type Session, open } from '../support/wsClient';
+import { queryOptions } from '../support/settings';
 
 const IDLE_MS = 300;
 const sentence = 'A sentence long enough to make several kilobytes of audio.';
@@ -42,17 +43,7 @@ let clients: WebSocket[] = [];
 async function loopback({ settings = {}, fault, wire = plainWire, segment = 'never' }: Setup = {}): Promise<Loopback> {
   const events: ServerEvent[] = [];
   const stream = new ReplaySubject<ServerEvent>();
-  const options: RimeQueryOptions = {
-    speaker: 'cove',
-    modelId: 'mistv3',
-    audioFormat: 'pcm',
-    lang: 'eng',
-    pauseBetweenBrackets: false,
-    phonemizeBetweenBrackets: false,
-    samplingRate: 8000,
-    speedAlpha: 1,
-    segment,
-  };
+  const options = queryOptions({ samplingRate: 8000, segment });
   const connectionSettings: ConnectionSettings = {
     firstAudioMs: 0,
     realTimeFactor: 0,

@@ -7,6 +7,7 @@ import { createTestVoice } from '../../lib/server/voices/test';
 import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import type { Voice } from '../../lib/server/voices/voice';
 import { concatenated } from '../support/audio';
+import { queryOptions } from '../support/settings';
 
 type Segment = RimeQueryOptions['segment'];
 
@@ -26,18 +27,7 @@ function harness(segment: Segment, settings: Partial<SessionSettings> = {}, voic
   const contexts: ContextId[] = [];
   const told: ServerMessage[] = [];
   const state = { closed: false, finished: 0, onSend: (): void => {} };
-  const options: RimeQueryOptions = {
-    speaker: 'cove',
-    modelId: 'mistv3',
-    audioFormat: 'pcm',
-    lang: 'eng',
-    pauseBetweenBrackets: false,
-    phonemizeBetweenBrackets: false,
-    samplingRate: 8000,
-    speedAlpha: 1,
-    segment,
-    ...query,
-  };
+  const options: RimeQueryOptions = { ...queryOptions({ samplingRate: 8000, segment }), ...query };
   const host: SessionHost = {
     id: 7,
     options,

@@ -1,13 +1,11 @@
-import { EMPTY } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { RimeError } from '../../lib/errors';
 import type { RimeOptions } from '../../lib/options';
 import { CLEAR, EOS, FLUSH, textMessage } from '../../lib/protocol/messages';
 import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
-import type { TtsSettings } from '../../lib/tts/config';
 import { Lineup, type LineupHost } from '../../lib/tts/lineup';
 import type { Link, Turn } from '../../lib/tts/link';
-import { plainSpeech } from '../../lib/tts/speechProtocol';
+import { ttsSettings } from '../support/settings';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const decoded = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -19,40 +17,6 @@ interface Knobs {
   readonly segment?: RimeOptions['segment'];
 }
 
-/** The settings written out by hand: the operator's defaults, plain `/ws`, the fake as transport. */
-function settings(fake: FakeTransport, { prewarm = false, spare = false, segment = 'never' }: Knobs): TtsSettings {
-  const options: RimeOptions = {
-    speaker: 'cove',
-    modelId: 'mistv3',
-    audioFormat: 'pcm',
-    lang: 'eng',
-    pauseBetweenBrackets: false,
-    phonemizeBetweenBrackets: false,
-    samplingRate: 22050,
-    speedAlpha: 1,
-    segment,
-    url: 'ws://127.0.0.1:9/ws',
-    allowUnlistedSpeaker: false,
-    protocol: 'ws',
-  };
-  return {
-    options,
-    protocol: plainSpeech,
-    url: new URL('ws://127.0.0.1:9/ws?speaker=cove'),
-    apiKey: 'test-key',
-    retry: { count: 0, delay: () => EMPTY, resetOnSuccess: true },
-    spare,
-    flushEachSegment: true,
-    transport: fake.transport,
-    events: undefined,
-    handshakeTimeoutMs: 10_000,
-    eosTimeoutMs: 15_000,
-    audioTimeoutMs: 5_000,
-    prewarm,
-    maxReplayCharacters: 2000,
-    releaseAfterMs: 150,
-  };
-}
 
 /**
  * A lineup on a hand-made host that records its calls, and the links they were about, on a fake whose connections
@@ -65,7 +29,7 @@ function harness(knobs: Knobs = {}) {
   const about: Link[] = [];
   const state = { stopped: false, retrying: false, onAudio: (): void => {} };
   const host: LineupHost = {
-    settings: settings(fake, knobs),
+    settings: ttsSettings(fake.transport, { prewarm: knobs.prewarm ?? false, spare: knobs.spare ?? false, segment: knobs.segment ?? 'never' }),
     stopped: () => state.stopped,
     retrying: () => state.retrying,
     audio: (link, bytes) => {

@@ -1,60 +1,23 @@
-import { EMPTY } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { RimeError } from '../../lib/errors';
-import type { RimeOptions } from '../../lib/options';
 import { CLEAR, type ClientMessage, EOS, FLUSH, textMessage } from '../../lib/protocol/messages';
 import { plainWire } from '../../lib/protocol/plain';
 import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
 import type { Transport, TransportEvent } from '../../lib/transport/transport';
-import type { TtsSettings } from '../../lib/tts/config';
 import { Link, type Turn } from '../../lib/tts/link';
-import { plainSpeech } from '../../lib/tts/speechProtocol';
+import { ttsSettings } from '../support/settings';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
 const MIB = 1024 * 1024;
 
-/** The settings a link connects with, written out by hand (the operator's defaults, the fake as transport). */
-function settings(transport: Transport): TtsSettings {
-  const options: RimeOptions = {
-    speaker: 'cove',
-    modelId: 'mistv3',
-    audioFormat: 'pcm',
-    lang: 'eng',
-    pauseBetweenBrackets: false,
-    phonemizeBetweenBrackets: false,
-    samplingRate: 22050,
-    speedAlpha: 1,
-    segment: 'never',
-    url: 'ws://127.0.0.1:9/ws',
-    allowUnlistedSpeaker: false,
-    protocol: 'ws',
-  };
-  return {
-    options,
-    protocol: plainSpeech,
-    url: new URL('ws://127.0.0.1:9/ws?speaker=cove&audioFormat=pcm'),
-    apiKey: 'test-key',
-    retry: { count: 0, delay: () => EMPTY, resetOnSuccess: true },
-    spare: false,
-    flushEachSegment: true,
-    transport,
-    events: undefined,
-    handshakeTimeoutMs: 1234,
-    eosTimeoutMs: 15_000,
-    audioTimeoutMs: 5_000,
-    prewarm: false,
-    maxReplayCharacters: 2000,
-    releaseAfterMs: 150,
-  };
-}
 
 /** Connects `link` on a fresh fake (which opens at once unless `opens` is false), as the lineup does: open -> opened. */
 function connect(link: Link, opens = true) {
   const fake = new FakeTransport(opens ? (connection) => connection.open() : () => {});
   const events: TransportEvent['type'][] = [];
   const errors: unknown[] = [];
-  const given = settings(fake.transport);
+  const given = ttsSettings(fake.transport, { handshakeTimeoutMs: 1234 });
   link.connect(
     given,
     (event) => {
@@ -81,7 +44,8 @@ describe('Link', () => {
   it('connects with a URL of its own (a copy), the key and the handshake timeout; connecting from then on, open once the upgrade is done', () => {
     const given = link();
     const { connection, given: with_ } = connect(given, false);
-    expect(connection.request.url.href).toBe('ws://127.0.0.1:9/ws?speaker=cove&audioFormat=pcm');
+    expect(connection.request.url.href).toBe(with_.url.href);
+    expect(connection.request.url.href).toMatch(/^ws:\/\/127\.0\.0\.1:9\/ws\?speaker=cove&/);
     expect(connection.request.url).not.toBe(with_.url);
     expect(connection.request.apiKey).toBe('test-key');
     expect(connection.request.handshakeTimeoutMs).toBe(1234);

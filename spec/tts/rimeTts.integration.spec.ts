@@ -97,6 +97,12 @@ describe.each(['ws', 'ws3'] as const)('rimeTts() against the local server (proto
       const before: Buffer[] = [];
       const after: Buffer[] = [];
       let interrupted = false;
+      const opens: number[] = [];
+      const commands: string[] = [];
+      const watching = paced.events.subscribe((event) => {
+        if (event.type === 'open') opens.push(event.connection);
+        if (event.type === 'command') commands.push(event.command);
+      });
       const done = new Promise<void>((resolve, reject) =>
         text$
           .pipe(rimeTts({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: paced.urls[protocol], protocol, clear: clear$ }))
@@ -117,6 +123,11 @@ describe.each(['ws', 'ws3'] as const)('rimeTts() against the local server (proto
       const fresh = decodeTestSpeech(Buffer.concat(after));
       expect(fresh.utterances).toEqual(['A new answer.']);
       expect(fresh.corruptBlocks).toBe(0);
+      watching.unsubscribe();
+      expect(commands).toContain('clear');
+      // /ws3 stays on its one connection; /ws goes on on the spare (opened ahead) or a new one.
+      if (protocol === 'ws3') expect(opens).toHaveLength(1);
+      else expect(opens.length).toBeGreaterThan(1);
     } finally {
       await paced.close();
     }
@@ -248,46 +259,6 @@ describe("rimeTts() on Rime's JSON protocol (/ws3) against the local server", ()
   });
   afterAll(() => server.close());
   const ws3 = (extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => ({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.urls.ws3, protocol: 'ws3', ...extra });
-
-  it('an interruption stays on one connection: clear, no byte of the old text after it, the new text whole', async () => {
-    const paced = await createRimeServer({ log: () => {}, realTimeFactor: 0.05 });
-    try {
-      const opens: number[] = [];
-      const commands: string[] = [];
-      const watching = paced.events.subscribe((event) => {
-        if (event.type === 'open') opens.push(event.connection);
-        if (event.type === 'command') commands.push(event.command);
-      });
-      const text$ = new Subject<string>();
-      const clear$ = new Subject<void>();
-      const before: Buffer[] = [];
-      const after: Buffer[] = [];
-      let interrupted = false;
-      const done = new Promise<void>((resolve, reject) =>
-        text$
-          .pipe(rimeTts(ws3({ url: paced.urls.ws3, clear: clear$ })))
-          .subscribe({ next: (chunk) => (interrupted ? after : before).push(Buffer.from(chunk)), complete: resolve, error: reject }),
-      );
-      text$.next('This old sentence is long enough to be interrupted halfway through its audio, ');
-      text$.next('and this second old clause too, ');
-      await firstValueFrom(paced.events.pipe(filter((event) => event.type === 'audio')));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      interrupted = true;
-      clear$.next();
-      text$.next('A new answer.');
-      text$.complete();
-      await done;
-      watching.unsubscribe();
-      expect(opens).toHaveLength(1);
-      expect(commands).toContain('clear');
-      const fresh = decodeTestSpeech(Buffer.concat(after));
-      expect(fresh.utterances).toEqual(['A new answer.']);
-      expect(fresh.corruptBlocks).toBe(0);
-      expect(decodeTestSpeech(Buffer.concat(before)).text.length).toBeGreaterThan(0);
-    } finally {
-      await paced.close();
-    }
-  });
 
   it('exact resume: a drop mid-speech replays only the segments whose done had not come, never a finished one', async () => {
     const sentences = Array.from({ length: 12 }, (_, index) => `Sentence ${index + 1} is here.`);
