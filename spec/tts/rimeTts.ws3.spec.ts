@@ -1,42 +1,13 @@
 import { Subject, asyncScheduler, from, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { jsonWire } from '../../lib/protocol/json';
-import type { ClientMessage } from '../../lib/protocol/messages';
-import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
+import { FakeTransport } from '../../lib/testing/fakeTransport';
 import type { RimeEvent } from '../../lib/tts/events';
 import { type RimeTtsConfig, rimeTts } from '../../lib/tts/rimeTts';
+import { answering } from '../support/ws3Fake';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
-/**
- * A /ws3 server played in messages: each flushed text is answered after `delay` with a chunk of "[text]" and a
- * done, tagged with the text's context; `eos` with a done, then a close 1000.
- */
-function answering(delay = 1, before: (connection: FakeConnection, message: ClientMessage) => boolean = () => true): FakeTransport {
-  const fake: FakeTransport = new FakeTransport((connection) => {
-    let held: { text: string; contextId: string | null | undefined }[] = [];
-    connection.open((message) => {
-      if (!before(connection, message)) return;
-      if (message.type === 'text') return void held.push({ text: message.text, contextId: message.contextId });
-      if (message.type === 'clear') return void (held = []);
-      const said = held;
-      held = [];
-      asyncScheduler.schedule(() => {
-        if (!connection.live) return;
-        for (const { text: spoken, contextId } of said) {
-          connection.audio(`[${spoken.trim()}]`, contextId);
-          connection.send({ type: 'done', ...(contextId === undefined ? {} : { contextId }) });
-        }
-        if (message.type === 'eos') {
-          connection.send({ type: 'done', contextId: said.at(-1)?.contextId ?? null });
-          connection.close(1000);
-        }
-      }, delay);
-    });
-  }, jsonWire);
-  return fake;
-}
 
 const ws3 = (fake: FakeTransport, extra: Partial<RimeTtsConfig> = {}): RimeTtsConfig => ({
   speaker: 'cove',
@@ -149,10 +120,10 @@ describe("rimeTts() on Rime's JSON protocol (/ws3), with a fake transport", () =
 
   it('a message of a type Rime does not document is ignored', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const fake = answering(1, (connection) => {
+      const fake = answering({ before: (connection) => {
         connection.frame('{"type":"metrics","latency":3}');
         return true;
-      });
+      } });
       expectObservable(cold('a|', { a: 'Hi.' }).pipe(rimeTts(ws3(fake)), map(text))).toBe('--(a|)', { a: '[Hi.]' });
     });
   });
@@ -160,14 +131,14 @@ describe("rimeTts() on Rime's JSON protocol (/ws3), with a fake transport", () =
   it('a retry after a drop says again only the segments whose done had not come, in their contexts', () => {
     scheduler().run(({ flush }) => {
       let dropped = false;
-      const fake = answering(1, (connection, message) => {
+      const fake = answering({ before: (connection, message) => {
         if (!dropped && message.type === 'text' && message.text.includes('Three')) {
           dropped = true;
           asyncScheduler.schedule(() => connection.close(1006), 0);
           return false;
         }
         return true;
-      });
+      } });
       const events: RimeEvent[] = [];
       const heard: string[] = [];
       const text$ = new Subject<string>();
@@ -189,14 +160,14 @@ describe("rimeTts() on Rime's JSON protocol (/ws3), with a fake transport", () =
 
   it('a clean close after eos but before the last done is a failure: retried, and only the unfinished text is said again', () => {
     scheduler().run(({ flush }) => {
-      const fake = answering(1, (connection, message) => {
+      const fake = answering({ before: (connection, message) => {
         // The first connection closes cleanly after eos without ever answering the text.
         if (connection.index === 0 && message.type !== 'text') {
           if (message.type === 'eos') asyncScheduler.schedule(() => connection.close(1000), 1);
           return false;
         }
         return true;
-      });
+      } });
       const heard: string[] = [];
       from(['Only one.']).pipe(rimeTts(ws3(fake))).subscribe((chunk) => heard.push(text(chunk)));
       flush();

@@ -5,6 +5,7 @@ import { FakeTransport } from '../../lib/testing/fakeTransport';
 import { type RimeServer, createRimeServer } from '../../lib/server/createRimeServer';
 import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import { type Interruption, type TurnEvent, rimeTurns } from '../../lib/tts/rimeTurns';
+import { answering } from '../support/ws3Fake';
 
 const until = async (check: () => boolean) => {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -93,30 +94,6 @@ describe.each(['ws', 'ws3'] as const)('rimeTurns() against the local server (pro
 
 describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
   const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-  /** A /ws3 server: each flushed text answered one frame later with its words, a chunk of "[text]" and its done. */
-  const answering = () =>
-    new FakeTransport((connection) => {
-      let held: { text: string; contextId: string | null | undefined }[] = [];
-      connection.open((message) => {
-        if (message.type === 'text') return void held.push({ text: message.text, contextId: message.contextId });
-        if (message.type === 'clear') return void (held = []);
-        const said = held;
-        held = [];
-        asyncScheduler.schedule(() => {
-          if (!connection.live) return;
-          for (const { text, contextId } of said) {
-            const words = text.trim().split(/\s+/).map((word, index) => ({ word, start: index * 0.5, end: index * 0.5 + 0.4 }));
-            connection.send({ type: 'words', words, ...(contextId === undefined ? {} : { contextId }) });
-            connection.audio(`[${text.trim()}]`, contextId);
-            connection.send({ type: 'done', ...(contextId === undefined ? {} : { contextId }) });
-          }
-          if (message.type === 'eos') {
-            connection.send({ type: 'done', contextId: said.at(-1)?.contextId ?? null });
-            connection.close(1000);
-          }
-        }, 1);
-      });
-    }, jsonWire);
   const config = (fake: FakeTransport, extra = {}) => ({ speaker: 'cove', apiKey: 'k', audioFormat: 'mp3' as const, protocol: 'ws3' as const, transport: fake.transport, ...extra });
   const brief = (event: TurnEvent) => (event.type === 'audio' ? `a${event.turn}` : event.type === 'words' ? `w${event.turn}` : `${event.type[0]}${event.turn}`);
 
@@ -129,7 +106,7 @@ describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
 
   it('speaks the replies in order, each a turn: its words, audio and done before the next', () => {
     scheduler().run(({ cold, flush }) => {
-      const fake = answering();
+      const fake = answering({ words: true });
       const replies = cold('r---s|', { r: cold('a|', { a: 'One. ' }), s: cold('b|', { b: 'Two. ' }) });
       const seen = timeline(replies.pipe(rimeTurns(config(fake))));
       flush();
@@ -141,7 +118,7 @@ describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
 
   it('a clear mid-turn: the reply being read is unsubscribed at once, interrupted with the words heard, the next reply at once', () => {
     scheduler().run(({ cold, hot, flush, expectSubscriptions }) => {
-      const fake = answering();
+      const fake = answering({ words: true });
       const first = cold('a-----b|', { a: 'Hello there friend. More', b: ' never said. ' });
       const replies = cold('r-s|', { r: first, s: cold('c|', { c: 'Next. ' }) });
       const clear = hot('---x', { x: { playedMs: 700 } });
