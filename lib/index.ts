@@ -31,7 +31,7 @@ export { type SafeTextOptions, neutralize, safeText } from './text/safety';
 export { PLAIN_COMMANDS, type PlainCommand } from './protocol/plain';
 export type { TextControls } from './text/textStage';
 export { AudioChunk } from './audio/chunk';
-export { type RimeOptionsInput, type RimeTtsConfig, type RimeEvent, type RimeEventObserver, type RetryConfig, type RetryDelay, rimeTts, type SpeechEvent, rimeSpeech, speak, type Interruption, type RimeTurnsConfig, type TurnEvent, type TurnMetrics, rimeTurns } from './tts';
+export { type RimeOptionsInput, type RimeTtsConfig, type RimeEvent, type RimeEventObserver, type RetryConfig, type RetryDelay, rimeTts, type SpeechEvent, rimeSpeech, speak, type Interruption, type RimeTurnsConfig, type TurnEvent, type TurnMetrics, rimeTurns, type ConnectedConfig, type RimeConnection, type RimeConnectionConfig, rimeConnection } from './tts';
 export type { WordTiming } from './protocol/messages';
 export type { ProtocolName } from './options';
 export type { ConnectRequest, Transport, TransportEvent } from './transport/transport';

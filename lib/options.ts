@@ -174,7 +174,8 @@ export const rimeClientFields = {
   }),
 };
 
-const rimeFields = { ...rimeQueryFields, ...rimeClientFields };
+/** Every option of a connection to Rime: the query's and the client's. */
+export const rimeFields = { ...rimeQueryFields, ...rimeClientFields };
 
 /** Synthesis parameters, exactly those Rime reads from the query string. */
 export const RimeQueryOptions = tableCodec(rimeQueryFields);

@@ -13,7 +13,11 @@ export interface ConnectRequest {
  * completes). Frames are whatever the protocol sends (text or binary); a binary frame's bytes are handed over: the
  * transport never writes to them again, so they can be passed on without a copy. `pause` stops reading from the
  * socket (no frames until `resume`; the server is held back by TCP flow control): a transport that cannot pause
- * leaves them out, and a slow consumer's backpressure then bounds nothing.
+ * leaves them out, and a slow consumer's backpressure then bounds nothing. A transport whose connections can
+ * outlive their user (a pool's) offers `keep`: the user calls it when it leaves the connection clean (nothing sent is
+ * still owed an answer), and unsubscribing then hands the connection back instead of closing it. `handshakeMs`, when
+ * the transport knows better than its user (0 for a connection handed over already open), is how long the upgrade
+ * made the user wait.
  */
 export type TransportEvent =
   | {
@@ -21,6 +25,8 @@ export type TransportEvent =
       readonly send: (frame: Frame) => void;
       readonly pause?: () => void;
       readonly resume?: () => void;
+      readonly keep?: () => void;
+      readonly handshakeMs?: number;
     }
   | { readonly type: 'frame'; readonly frame: Frame }
   | { readonly type: 'close'; readonly code: number; readonly reason: string };

@@ -8,9 +8,10 @@ import type { RimeError } from '../errors';
 export type RimeEvent =
   /**
    * A connection starts carrying the speech: at its upgrade, or, for one opened ahead, when it becomes the current
-   * one. `attempt` is 0 for the first, n after n consecutive failures.
+   * one. `attempt` is 0 for the first, n after n consecutive failures. `handshakeMs`: how long the speech waited
+   * for its upgrade (0 for a connection opened ahead, by `prewarm` or a `rimeConnection()`).
    */
-  | { readonly type: 'open'; readonly attempt: number }
+  | { readonly type: 'open'; readonly attempt: number; readonly handshakeMs: number }
   /**
    * Once per turn (the text up to a flush or an interruption; `turn` counts from 0): milliseconds from the turn's
    * first text sent on a connection to the first audio byte on it. Every turn has a connection of its own, so the

@@ -213,6 +213,7 @@ export class Lineup {
   /** Goes on with `link` as the current connection: what it received before, and a close meanwhile, are taken now. */
   replaceCurrent(link: Link): void {
     this.current = link;
+    if (link.open) link.handshakeMs = 0; // opened ahead: nobody waited for it
     link.release();
     this.host.replaced();
     link.markTextSent();

@@ -57,6 +57,11 @@ export class Link {
   turn: Turn | undefined;
   /** Whether its `open` event was reported: once, when it is open and the current connection. */
   announced = false;
+  /** How long the speech waited for this connection's upgrade: 0 when it was open before it was needed. */
+  handshakeMs = 0;
+  private connectedAt = 0;
+  /** Offered by a transport that can take the connection back (a pool's): see {@link handBack}. */
+  private keep: (() => void) | undefined;
 
   constructor(
     private readonly wire: Wire,
@@ -108,10 +113,13 @@ export class Link {
   connect(settings: TtsSettings, onEvent: (event: TransportEvent) => void, onError: (error: unknown) => void): void {
     // A URL of its own: a transport may change the one it is given without touching later connections.
     const request = { url: new URL(settings.url), apiKey: settings.apiKey, handshakeTimeoutMs: settings.handshakeTimeoutMs };
+    this.connectedAt = asyncScheduler.now();
     this.subscription = settings.transport(request).subscribe({ next: onEvent, error: onError });
   }
 
   opened(event: Extract<TransportEvent, { type: 'open' }>): void {
+    this.handshakeMs = event.handshakeMs ?? asyncScheduler.now() - this.connectedAt;
+    this.keep = event.keep;
     this.send = (message) => event.send(this.wire.encodeClient(message));
     this.flow = event;
     if (!this.reading) event.pause?.();
@@ -273,6 +281,20 @@ export class Link {
     if (owing && (this.unansweredFrom !== undefined || (this.window !== undefined && this.owesSynthesis))) this.owedSince ??= asyncScheduler.now();
     if (message.type === 'eos') this.quietSince = asyncScheduler.now();
     this.send?.(message);
+  }
+
+  /**
+   * Whether the connection can outlive the speech: its transport takes it back, and no interruption was said on it
+   * (Rime's `clear` cancels no synthesis already asked for: answers of it could still come to the next user).
+   */
+  get canHandBack(): boolean {
+    return this.keep !== undefined && this.open && !this.messages.some((message) => message.type === 'clear');
+  }
+
+  /** Leaves the connection, clean, to its transport (which keeps it for its next user) instead of closing it. */
+  handBack(): void {
+    this.keep?.();
+    this.dispose();
   }
 
   /** Closes the connection (the transport closes with 1000); `last`, if given, is sent first (an interruption's `clear`). */

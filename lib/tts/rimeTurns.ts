@@ -6,6 +6,7 @@ import {
   Observable,
   Subject,
   Subscription,
+  asyncScheduler,
   concat,
   concatMap,
   defer,
@@ -43,8 +44,14 @@ export interface TurnMetrics {
   /** What Rime was asked to synthesize for it: the characters sent, and those said again by retries. */
   readonly charactersBilled: number;
   readonly retries: number;
-  /** Whether the turn went on a connection already open (no handshake paid): every turn but a first, on `/ws3`. */
+  /**
+   * Whether the turn went on a connection open before its first text (no handshake made it wait): on `/ws3` every
+   * turn but a first, and the first too on a warm `rimeConnection()`; on `/ws` the turns whose connection was opened
+   * ahead in time.
+   */
   readonly connectionReused: boolean;
+  /** How long the turn's first text waited for a connection's upgrade (0 when it was reused). */
+  readonly handshakeMs: number;
 }
 
 /** What `rimeTurns` emits: each reply's audio, word timings and end, and the interruptions, tagged with the reply. */
@@ -76,8 +83,9 @@ interface TurnState {
   startedAt: number | undefined;
   audioSeconds: number;
   words: WordTiming[];
-  /** Whether a connection opened for it (at its upgrade, or one opened ahead becoming current) before its audio. */
-  opened: boolean;
+  /** When its first text was given, and how long it waited for upgrades since (before its first audio). */
+  readonly givenAt: number;
+  handshakeMs: number;
   ended: boolean;
 }
 
@@ -138,18 +146,21 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
             if (state === undefined || state.ended) return;
             state.ended = true;
             const { firstAudioMs, audioSeconds, charactersSent, replayed, retries } = state;
-            const connectionReused = !state.opened && turnsOf.indexOf(state) > 0;
+            const { handshakeMs } = state;
             subscriber.next({
               type: 'done',
               turn: state.reply,
-              metrics: { firstAudioMs, audioSeconds, charactersSent, charactersBilled: charactersSent + replayed, retries, connectionReused },
+              metrics: { firstAudioMs, audioSeconds, charactersSent, charactersBilled: charactersSent + replayed, retries, connectionReused: handshakeMs === 0, handshakeMs },
             });
           },
         });
         const speaking = () => turnsOf.filter((state) => !state.ended).at(-1);
         listener = (event) => {
           const latest = turnsOf.at(-1);
-          if (event.type === 'open' && latest !== undefined && latest.firstAudioMs === undefined) latest.opened = true;
+          if (event.type === 'open' && latest !== undefined && latest.firstAudioMs === undefined) {
+            // The part of the upgrade that came after the turn's first text is what the turn waited for.
+            latest.handshakeMs += Math.min(event.handshakeMs, asyncScheduler.now() - latest.givenAt);
+          }
           const state = event.type === 'first-audio' ? turnsOf[event.turn] : speaking();
           if (state === undefined) return;
           if (event.type === 'first-audio') state.firstAudioMs = event.milliseconds;
@@ -175,7 +186,8 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
               startedAt: undefined,
               audioSeconds: 0,
               words: [],
-              opened: false,
+              givenAt: asyncScheduler.now(),
+              handshakeMs: 0,
               ended: false,
             });
             turnOpen = true;

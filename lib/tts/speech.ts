@@ -27,6 +27,11 @@ export class Speech {
   private turns = 0;
   /** The source completed: `eos` was given; nothing more will be said. */
   private endOfStream = false;
+  /**
+   * The speech ends with its last `done` instead of `eos`, and its connection goes back to the transport, open:
+   * the transport can take it back (a pool's, on `/ws3`).
+   */
+  private handingBack = false;
   private readonly retries: Retries;
   /** On a protocol with contexts (`/ws3`): how Rime's answers are read. */
   private readonly answers: ContextAnswers | undefined;
@@ -182,6 +187,11 @@ export class Speech {
     this.closeTurn();
     this.endOfStream = true;
     const link = this.lineup.takingMessages();
+    if (link?.hasText === true && link === this.lineup.current && link.canHandBack && this.settings.protocol.contexts) {
+      this.handingBack = true;
+      if (link.heldCharacters > 0) this.give(FLUSH);
+      return this.handBackIfDone();
+    }
     if (link?.hasText === true) return this.give(EOS);
     // Connections still speaking end the speech; an empty one after them is not needed.
     if (link !== this.lineup.current) return link === undefined ? undefined : this.lineup.drop(link);
@@ -203,7 +213,10 @@ export class Speech {
 
   /** A message on the current connection: on `/ws` audio, of the connection's turn; on `/ws3`, the answers' to read. */
   private onMessage(link: Link, message: ServerMessage): void {
-    if (this.answers !== undefined) return this.answers.answer(link, message);
+    if (this.answers !== undefined) {
+      this.answers.answer(link, message);
+      return message.type === 'done' ? this.handBackIfDone() : undefined;
+    }
     if (message.type === 'audio') this.onAudio(link, message.bytes, link.turn);
   }
 
@@ -219,6 +232,16 @@ export class Speech {
       turn.heard = true;
       this.report({ type: 'first-audio', turn: turn.index, milliseconds: asyncScheduler.now() - turn.textSentAt });
     }
+  }
+
+  /** Once Rime said every text done, a speech handing its connection back is over: it leaves it open, and completes. */
+  private handBackIfDone(): void {
+    const link = this.lineup.current;
+    if (!this.handingBack || this.subscriber.closed || link.unacknowledgedFrom(() => true) !== undefined) return;
+    this.watchdog.cancel();
+    link.handBack();
+    this.lineup.dispose();
+    this.subscriber.complete();
   }
 
   /**
@@ -271,6 +294,11 @@ export class Speech {
     this.chunker.reset();
     const retried = this.lineup.successor(failed, this.settings.protocol.replay(failed.messages, unansweredFrom, this.live), false);
     this.lineup.current = retried;
+    if (this.handingBack) {
+      // A fresh connection ends as one does that nobody takes back.
+      this.handingBack = false;
+      retried.push(EOS);
+    }
     const replayedSegments = retried.messages.filter((message) => message.type === 'text').length;
     this.report({ type: 'retry', attempt: this.retries.attempt, error, replayedSegments, replayedCharacters: retried.textCharacters });
     if (this.subscriber.closed) return; // the events observer unsubscribed or threw
@@ -333,7 +361,7 @@ export class Speech {
     const link = this.lineup.current;
     if (link.announced || !link.open) return;
     link.announced = true;
-    this.report({ type: 'open', attempt: this.retries.attempt });
+    this.report({ type: 'open', attempt: this.retries.attempt, handshakeMs: link.handshakeMs });
   }
 
   private report(event: RimeEvent): void {

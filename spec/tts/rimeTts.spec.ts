@@ -237,10 +237,10 @@ describe('rimeTts() with a fake transport', () => {
       cold('a|', { a: 'Hi.' }).pipe(rimeTts(base(fake, { events: { next: (event) => events.push(event) } }))).subscribe();
       flush();
       expect(events).toEqual([
-        { type: 'open', attempt: 0 },
+        { type: 'open', attempt: 0, handshakeMs: 0 },
         { type: 'close', code: 1006, reason: '' },
         { type: 'retry', attempt: 1, error: expect.objectContaining({ kind: 'connection', closeCode: 1006 }), replayedSegments: 1, replayedCharacters: 3 },
-        { type: 'open', attempt: 1 },
+        { type: 'open', attempt: 1, handshakeMs: 2 }, // its upgrade took two frames ('--o')
         { type: 'first-audio', turn: 0, milliseconds: 17 }, // from the turn's first text, across the retry
         { type: 'close', code: 1000, reason: '' },
       ]);
