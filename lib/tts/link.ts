@@ -297,9 +297,14 @@ export class Link {
     this.dispose();
   }
 
-  /** Closes the connection (the transport closes with 1000); `last`, if given, is sent first (an interruption's `clear`). */
+  /**
+   * Closes the connection (the transport closes with 1000, or takes back one nothing was said on); `last`, if
+   * given, is sent first (an interruption's `clear`).
+   */
   dispose(last?: ClientMessage): void {
     if (last !== undefined && this.send !== undefined && !this.queued) this.send(last);
+    // Nothing was said on it, so nothing can come: a transport that takes connections back may have it.
+    if (!this.spoke) this.keep?.();
     this.send = undefined;
     this.subscription?.unsubscribe();
   }
