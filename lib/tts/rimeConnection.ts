@@ -78,7 +78,7 @@ export interface RimeConnection {
  * ```
  *
  * @example
- * const rime = rimeConnection({ speaker: 'cove', modelId: 'arcana', protocol: 'ws3', audioFormat: 'pcm' });
+ * const rime = rimeConnection({ speaker: 'luna', modelId: 'arcana', protocol: 'ws3', audioFormat: 'pcm' });
  * llmReply$.pipe(rime.tts()).subscribe(player); // and the next reply, and the next
  * rime.close(); // at hang-up
  */

@@ -5,14 +5,15 @@ import { type FieldTable, markdownTable } from '../../lib/fields';
 import { rimeClientFields, rimeQueryFields } from '../../lib/options';
 import { rimeServerFields } from '../../lib/server/options';
 import { rimeTtsFields } from '../../lib/tts/config';
+import { rimeConnectionFields } from '../../lib/tts/rimeConnection';
 
 /**
  * The option tables of docs/ are made from the field tables, never written by hand: between
  * `<!-- fields: NAME -->` and `<!-- /fields -->` each document holds exactly `markdownTable(NAME)`.
  * `UPDATE_DOCS=1 npx jest spec/docs/optionTables.spec.ts` rewrites them after a change to a table.
  */
-const tables: Readonly<Record<string, FieldTable>> = { rimeQueryFields, rimeClientFields, rimeTtsFields, rimeServerFields };
-const documents = ['docs/options.md', 'docs/rime-tts.md', 'docs/server.md'];
+const tables: Readonly<Record<string, FieldTable>> = { rimeQueryFields, rimeClientFields, rimeTtsFields, rimeServerFields, rimeConnectionFields };
+const documents = ['docs/options.md', 'docs/rime-tts.md', 'docs/server.md', 'docs/connections.md'];
 const root = join(__dirname, '..', '..');
 const marked = /(<!-- fields: (\w+) -->\n)([\s\S]*?)(\n<!-- \/fields -->)/g;
 
