@@ -60,6 +60,8 @@ export class Link {
   /** How long the speech waited for this connection's upgrade: 0 when it was open before it was needed. */
   handshakeMs = 0;
   private connectedAt = 0;
+  /** When it opened (undefined: not yet). */
+  openedAt: number | undefined;
   /** Offered by a transport that can take the connection back (a pool's): see {@link handBack}. */
   private keep: (() => void) | undefined;
 
@@ -118,7 +120,8 @@ export class Link {
   }
 
   opened(event: Extract<TransportEvent, { type: 'open' }>): void {
-    this.handshakeMs = event.handshakeMs ?? asyncScheduler.now() - this.connectedAt;
+    this.openedAt = asyncScheduler.now();
+    this.handshakeMs = event.handshakeMs ?? this.openedAt - this.connectedAt;
     this.keep = event.keep;
     this.send = (message) => event.send(this.wire.encodeClient(message));
     this.flow = event;

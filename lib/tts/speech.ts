@@ -8,6 +8,7 @@ import type { TtsSettings } from './config';
 import { type RimeEvent, report } from './events';
 import type { SpeechOutput } from './output';
 import { ContextAnswers } from './answers';
+import { SHORTEST_IDLE_LIFE_MS } from '../transport/pool';
 import { Lineup } from './lineup';
 import type { Link, Turn } from './link';
 import { Retries } from './retry';
@@ -265,7 +266,12 @@ export class Speech {
       const turnEnded = turn !== undefined && !(turn === this.turn && this.turnOpen) && !this.lineup.carries(turn);
       if (!contexts && link.endOfStreamSent && turnEnded) this.output.done?.(turn.index);
       if (link.endOfStreamSent && this.endOfStream && !this.lineup.textAhead) return this.subscriber.complete();
-      return this.lineup.advance();
+      this.lineup.advance();
+      // On `/ws3` one connection serves the whole speech: one Rime closed idle is opened again at once, so the next
+      // text waits for no handshake (not one closed as soon as it opened: that server would be asked again and again).
+      const idleFor = link.openedAt === undefined ? 0 : asyncScheduler.now() - link.openedAt;
+      if (contexts && !link.endOfStreamSent && idleFor >= SHORTEST_IDLE_LIFE_MS && !this.lineup.current.connecting) this.lineup.connect(this.lineup.current);
+      return;
     }
     if (code === 1000 && !owed && unanswered !== undefined) {
       // Text the server was only holding (a `segment` mode of the caller's, waiting for a flush) when it closed idle:

@@ -6,7 +6,7 @@ import { decodeTestSpeech } from '../../lib/server/voices/testVoiceCodec';
 import type { FakeTransport } from '../../lib/testing/fakeTransport';
 import type { RimeEvent } from '../../lib/tts/events';
 import { type RimeConnectionConfig, rimeConnection } from '../../lib/tts/rimeConnection';
-import type { TurnEvent } from '../../lib/tts/rimeTurns';
+import { type TurnEvent, rimeTurns } from '../../lib/tts/rimeTurns';
 import { rimeTts } from '../../lib/tts/rimeTts';
 import { answering } from '../support/ws3Fake';
 
@@ -205,6 +205,39 @@ describe("rimeConnection() and Rime's idle close", () => {
     expect(decodeTestSpeech(Buffer.concat(audio)).text).toBe('After a pause.');
     expect(events.find((event) => event.type === 'open')).toEqual({ type: 'open', attempt: 0, handshakeMs: 0 });
     rime.close();
+    await until(() => server.connectionCount === 0);
+  }, 20_000);
+});
+
+describe("rimeTurns() and Rime's idle close, without a rimeConnection()", () => {
+  let server: RimeServer;
+  let upgrades = 0;
+  beforeAll(async () => {
+    server = await createRimeServer({ log: () => {}, realTimeFactor: 0.05, idleTimeoutMs: 1200, handshakeDelayMs: 100 });
+    server.events.subscribe((event) => event.type === 'open' && upgrades++);
+  });
+  afterAll(() => server.close());
+
+  it('on /ws3 the conversation\'s connection closed idle between replies is opened again at once: the next turn waits for none', async () => {
+    upgrades = 0;
+    const replies = new Subject<string>();
+    const events = lastValueFrom(
+      replies.pipe(
+        map((reply) => from([reply])),
+        rimeTurns({ speaker: 'cove', audioFormat: 'pcm', apiKey: 'test', url: server.urls.ws3, protocol: 'ws3' }),
+        toArray(),
+      ),
+    );
+    replies.next('Before the pause.');
+    await until(() => upgrades >= 2); // closed idle after 1.2 s, and opened again
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    replies.next('After the pause.');
+    replies.complete();
+    const all = await events;
+    const dones = all.flatMap((event) => (event.type === 'done' ? [event.metrics] : []));
+    expect(dones[1]).toMatchObject({ connectionReused: true, handshakeMs: 0 });
+    const turn1 = Buffer.concat(all.flatMap((event) => (event.type === 'audio' && event.turn === 1 ? [event.bytes] : [])));
+    expect(decodeTestSpeech(turn1).text).toBe('After the pause.');
     await until(() => server.connectionCount === 0);
   }, 20_000);
 });

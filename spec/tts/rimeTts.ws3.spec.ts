@@ -176,4 +176,28 @@ describe("rimeTts() on Rime's JSON protocol (/ws3), with a fake transport", () =
       expect(fake.connections[1]?.messages.map((message) => message.type)).toEqual(['text', 'flush', 'eos']);
     });
   });
+
+  it("Rime's idle close: the connection is opened again at once, so the next text waits for no handshake", () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = answering();
+      asyncScheduler.schedule(() => fake.connections[0]?.close(1000, 'idle'), 2000);
+      asyncScheduler.schedule(() => expect(fake.connections.map((connection) => connection.live)).toEqual([false, true]), 2001);
+      const source = cold('a 2999ms b|', { a: 'Before the pause? ', b: 'After it? ' });
+      expectObservable(source.pipe(rimeTts(ws3(fake)), map(text))).toBe('-a 2999ms b|', { a: '[Before the pause?]', b: '[After it?]' });
+      flush();
+      expect(fake.connections[1]?.messages.filter((message) => message.type === 'text')).toHaveLength(1);
+    });
+  });
+
+  it('a connection closed as soon as it opened is not opened again until more text comes', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = answering();
+      asyncScheduler.schedule(() => fake.connections[0]?.close(1000, 'idle'), 10);
+      asyncScheduler.schedule(() => expect(fake.connections).toHaveLength(1), 500);
+      const source = cold('1000ms b|', { b: 'Later. ' });
+      expectObservable(source.pipe(rimeTts(ws3(fake)), map(text))).toBe('1000ms --(b|)', { b: '[Later.]' });
+      flush();
+      expect(fake.connections).toHaveLength(2);
+    });
+  });
 });
