@@ -7,7 +7,7 @@ import { type Input, decodeFields, defaulted, pickFields, tableCodec } from '../
 import { type RimeOptionsInput, rimeFields } from '../options';
 import { ConnectionPool } from '../transport/pool';
 import type { Transport } from '../transport/transport';
-import { type RimeTtsConfig, decodeSettings } from './config';
+import { type RimeTtsConfig, decodeSettings, rimeTtsFields } from './config';
 import { type SpeechEvent, rimeSpeech } from './rimeSpeech';
 import { rimeTts } from './rimeTts';
 import { type RimeTurnsConfig, type TurnEvent, rimeTurns } from './rimeTurns';
@@ -34,6 +34,9 @@ export const rimeConnectionFields = {
 };
 
 const RimeConnectionOptions = tableCodec(rimeConnectionFields);
+
+/** What each use of a connection takes, and the connection does not (but the upgrade's timeout, which it needs too). */
+const USE_OPTIONS = new Set([...Object.keys(rimeTtsFields).filter((name) => name !== 'handshakeTimeoutMs'), 'flush', 'clear', 'backpressure', 'events']);
 
 export interface RimeConnectionConfig extends RimeOptionsInput, Input<typeof rimeConnectionFields> {
   /** Longest wait for the websocket upgrade of a connection opened ahead (default 10 s). */
@@ -87,8 +90,14 @@ export function rimeConnection(config: RimeConnectionConfig): RimeConnection {
   const own = decodeFields(rimeConnectionFields, pickFields(rimeConnectionFields, plain), RimeConnectionOptions);
   const { warm: _warm, keepAliveMs: _keepAliveMs, ...connection } = plain;
   const settings = decodeSettings({ ...connection, ...(transport === undefined ? {} : { transport }) } as RimeTtsConfig);
-  const issues = [...(E.isLeft(own) ? (own.left.issues ?? []) : []), ...(E.isLeft(settings) ? (settings.left.issues ?? [settings.left.message]) : [])];
-  if (E.isLeft(own) || E.isLeft(settings)) throw RimeError.invalidOptions(issues);
+  // A use's own options would apply to every use, unseen there: each use is given them.
+  const usesOwn = Object.keys(plain).filter((name) => USE_OPTIONS.has(name));
+  const issues = [
+    ...usesOwn.map((name) => `${name} is an option of each use: give it to rime.tts(), speech(), turns() or speak(), not to rimeConnection()`),
+    ...(E.isLeft(own) ? (own.left.issues ?? []) : []),
+    ...(E.isLeft(settings) ? (settings.left.issues ?? [settings.left.message]) : []),
+  ];
+  if (issues.length > 0 || E.isLeft(own) || E.isLeft(settings)) throw RimeError.invalidOptions(issues);
   const { url, apiKey, handshakeTimeoutMs, protocol } = settings.right;
   const pool = new ConnectionPool({
     request: { url, apiKey, handshakeTimeoutMs },
@@ -103,7 +112,7 @@ export function rimeConnection(config: RimeConnectionConfig): RimeConnection {
   const resolved = { ...options, apiKey, ...(connection.region === undefined ? { url: url.href } : {}) };
   /** The config an operator of the connection runs with, or the problem with what it was given. */
   const connected = <C extends object>(operatorConfig: C | undefined): E.Either<RimeError, C & RimeTtsConfig> => {
-    const theirs = Object.keys(operatorConfig ?? {}).filter((name) => Object.hasOwn(rimeFields, name) || name === 'transport');
+    const theirs = Object.keys(operatorConfig ?? {}).filter((name) => Object.hasOwn(rimeFields, name) || Object.hasOwn(rimeConnectionFields, name) || name === 'transport');
     if (theirs.length > 0) {
       return E.left(RimeError.invalidOptions(theirs.map((name) => `${name} is the connection's: give it to rimeConnection(), not to one of its uses`)));
     }

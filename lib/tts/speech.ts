@@ -33,6 +33,8 @@ export class Speech {
    * the transport can take it back (a pool's, on `/ws3`).
    */
   private handingBack = false;
+  /** The source completed while the connection was opening: the speech ends once it is open (see `finish`). */
+  private finishOnOpen = false;
   private readonly retries: Retries;
   /** On a protocol with contexts (`/ws3`): how Rime's answers are read. */
   private readonly answers: ContextAnswers | undefined;
@@ -86,6 +88,10 @@ export class Speech {
         this.watchdog.watch();
         this.announce();
         this.answers?.sent(this.lineup.current);
+        if (this.finishOnOpen && this.lineup.current.open) {
+          this.finishOnOpen = false;
+          this.finish();
+        }
       },
       replaced: () => {
         this.retries.freshStart(); // it carries none of the old connection's messages: no audio to beat on it
@@ -183,15 +189,27 @@ export class Speech {
     if (turnOpen && turn !== undefined) this.answers?.close(turn);
   }
 
-  /** The source completed: `eos` where text waits for it; done at once if no connection owes anything. */
+  /** The source completed. */
   private end(): void {
     this.closeTurn();
     this.endOfStream = true;
+    this.finish();
+  }
+
+  /**
+   * Ends the speech, the source completed: `eos` where text waits for it, or, on `/ws3` on a connection its
+   * transport can take back, the last `done`; done at once if no connection owes anything. Which of the first two
+   * is known only once the connection is open: until then, it waits for the open.
+   */
+  private finish(): void {
     const link = this.lineup.takingMessages();
-    if (link?.hasText === true && link === this.lineup.current && link.canHandBack && this.settings.protocol.contexts) {
-      this.handingBack = true;
-      if (link.heldCharacters > 0) this.give(FLUSH);
-      return this.handBackIfDone();
+    if (link?.hasText === true && link === this.lineup.current && this.settings.protocol.contexts) {
+      if (!link.open) return void (this.finishOnOpen = true);
+      if (link.canHandBack) {
+        this.handingBack = true;
+        if (link.heldCharacters > 0) this.give(FLUSH);
+        return this.handBackIfDone();
+      }
     }
     if (link?.hasText === true) return this.give(EOS);
     // Connections still speaking end the speech; an empty one after them is not needed.

@@ -10,16 +10,20 @@ export interface AnsweringOptions {
   readonly words?: boolean;
   /** Sees each message first; false: the server ignores it. */
   readonly before?: (connection: FakeConnection, message: ClientMessage) => boolean;
+  /** Frames each upgrade takes (default 0: open at once). */
+  readonly handshake?: number;
 }
 
 /**
  * A /ws3 server played in messages: each flushed text is answered `delay` frames later with (its words,) a chunk of
  * "[text]" and a done, tagged with the text's context; `eos` with a done, then a close 1000.
  */
-export function answering({ delay = 1, words = false, before = () => true }: AnsweringOptions = {}): FakeTransport {
+export function answering({ delay = 1, words = false, before = () => true, handshake = 0 }: AnsweringOptions = {}): FakeTransport {
   return new FakeTransport((connection) => {
     let held: { text: string; contextId: string | null | undefined }[] = [];
-    connection.open((message) => {
+    const open = (onMessage: (message: ClientMessage) => void) =>
+      handshake === 0 ? connection.open(onMessage) : asyncScheduler.schedule(() => connection.live && connection.open(onMessage), handshake);
+    open((message) => {
       if (!before(connection, message)) return;
       if (message.type === 'text') return void held.push({ text: message.text, contextId: message.contextId });
       if (message.type === 'clear') return void (held = []);

@@ -40,6 +40,19 @@ describe('rimeConnection() with a fake /ws3 server', () => {
     });
   });
 
+  it('a use whose text ends while its connection is still opening hands it back all the same, once open', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const fake = answering({ handshake: 5 });
+      const rime = rimeConnection(onFake(fake));
+      expectObservable(cold('a|', { a: 'Before the open.' }).pipe(rime.tts(), map(text))).toBe('------(a|)', { a: '[Before the open.]' });
+      expectObservable(cold('a|', { a: 'On the same one.' }).pipe(rime.tts(), map(text)), '----------^').toBe('------------(a|)', { a: '[On the same one.]' });
+      flush();
+      expect(fake.connections).toHaveLength(1);
+      expect(fake.connections[0]?.messages.map((message) => message.type)).toEqual(['text', 'flush', 'text', 'flush']);
+      rime.close();
+    });
+  });
+
   it('a use interrupted is not handed back (answers of what it asked may still come): the next opens ahead', () => {
     scheduler().run(({ cold, hot, expectObservable, flush }) => {
       const fake = answering({ delay: 3 });
@@ -102,9 +115,27 @@ describe('rimeConnection() with a fake /ws3 server', () => {
         "transport is the connection's: give it to rimeConnection(), not to one of its uses",
       ],
     });
+    await expect(lastValueFrom(of('Hi.').pipe(rime.tts({ warm: 2 } as never)))).rejects.toMatchObject({
+      issues: ["warm is the connection's: give it to rimeConnection(), not to one of its uses"],
+    });
     const iterator = rime.speak('Hi.', { modelId: 'mistv2' } as never);
     await expect(iterator.next()).rejects.toBeInstanceOf(RimeError);
     rime.close();
+  });
+
+  it("refuses a use's own options (they would apply to every use, unseen there), naming each", () => {
+    const fake = answering();
+    const attempt = () => rimeConnection(onFake(fake, { retry: 1, clear: of(1), events: {}, handshakeTimeoutMs: 500 } as never));
+    expect(attempt).toThrow(
+      expect.objectContaining({
+        issues: [
+          'retry is an option of each use: give it to rime.tts(), speech(), turns() or speak(), not to rimeConnection()',
+          'clear is an option of each use: give it to rime.tts(), speech(), turns() or speak(), not to rimeConnection()',
+          'events is an option of each use: give it to rime.tts(), speech(), turns() or speak(), not to rimeConnection()',
+        ],
+      }),
+    );
+    expect(fake.connections).toHaveLength(0);
   });
 
   it('throws every problem with its config at once, without the key', () => {
