@@ -26,11 +26,18 @@ import { Speech } from './speech';
 
 /** Segments whose start is remembered for their word timings. */
 const REMEMBERED_STARTS = 64;
+/** Turns whose audio has all come that an interruption may still name (the player may still be in one). */
+const REMEMBERED_TURNS = 8;
 
-/** What an interruption may say: where the player was in the turn's audio (it is usually buffered downstream). */
+/** What an interruption may say: where the player was (audio is usually buffered downstream). */
 export interface Interruption {
   /** Milliseconds of the interrupted turn's audio the listener has heard. */
   readonly playedMs?: number;
+  /**
+   * The turn the player is in, as events tag it: one whose audio has all come (its `done` emitted) may be named, for
+   * the listener may still be hearing it (any of the last 8). Default: the oldest turn whose audio has not all come.
+   */
+  readonly turn?: number;
 }
 
 /** A turn's figures, with its `done`. */
@@ -46,8 +53,8 @@ export interface TurnMetrics {
   readonly retries: number;
   /**
    * Whether the turn went on a connection open before its first text (no handshake made it wait): on `/ws3` every
-   * turn but a first, and the first too on a warm `rimeConnection()`; on `/ws` the turns whose connection was opened
-   * ahead in time.
+   * turn whose text came after the connection opened (every turn but a first; the first too on a warm
+   * `rimeConnection()`); on `/ws` the turns whose connection was opened ahead in time.
    */
   readonly connectionReused: boolean;
   /** How long the turn's first text waited for a connection's upgrade (0 when it was reused). */
@@ -60,9 +67,11 @@ export type TurnEvent =
   /** Timings of the turn's words, in seconds from the start of the turn's audio. */
   | { readonly type: 'words'; readonly turn: number; readonly words: readonly WordTiming[] }
   /**
-   * The turn was interrupted. With a `playedMs` and word timings (`/ws3`), `heard` is the words the listener heard
-   * (those whose audio started before that point) and `notHeard` the rest of the reply's text so far; without them
-   * both are undefined: nothing tells which word was playing, and no guess is made.
+   * The turn was interrupted. For the turn playing: with a `playedMs` and word timings (`/ws3`), `heard` is the words
+   * the listener heard (those whose audio started before that point) and `notHeard` the rest of the reply's text so
+   * far; without them both are undefined: nothing tells which word was playing, and no guess is made. For a turn
+   * queued behind it: `heard` is empty (the player plays in order), and `notHeard` its text (undefined for a reply
+   * never read).
    */
   | { readonly type: 'interrupted'; readonly turn: number; readonly playedMs: number | undefined; readonly heard?: string; readonly notHeard?: string }
   | { readonly type: 'done'; readonly turn: number; readonly metrics: TurnMetrics };
@@ -86,14 +95,15 @@ interface TurnState {
   /** When its first text was given, and how long it waited for upgrades since (before its first audio). */
   readonly givenAt: number;
   handshakeMs: number;
-  ended: boolean;
 }
 
 /**
  * A voice agent's conversation: the source emits one text stream per reply (an LLM response's tokens); the replies
  * are spoken in order, each a turn, on one warm connection (`/ws3`; on `/ws` a connection per turn, the next opened
- * ahead). `clear` interrupts: the reply being read is unsubscribed (none of it leaks into the next turn), no stale
- * byte is emitted, and the next reply starts at once. Events are tagged with their reply's index.
+ * ahead). `clear` is a barge-in: the listener spoke, so the turn playing is interrupted and every reply emitted
+ * before the barge-in is dropped (the one being read is unsubscribed, one not read yet never is; each turn gets its
+ * `interrupted` event); no stale byte is emitted, and the next reply emitted starts at once. Events are tagged with
+ * their reply's index.
  *
  * ```
  * replies: -r-------s----|      r = reply 0's tokens, s = reply 1's
@@ -108,8 +118,12 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
   return (replies) =>
     defer(() => {
       const { clear, events: userEvents, ...speechConfig } = config;
-      const turnsOf: TurnState[] = [];
-      /** Speech turns in order, each the state of the reply it speaks. */
+      /** The speech's turns not ended yet, by the speech's turn number: each the state of the reply it speaks. */
+      const turnsOf = new Map<number, TurnState>();
+      let latest: TurnState | undefined;
+      /** The latest turns whose audio has all come, by reply. */
+      const recent = new Map<number, TurnState>();
+      let turnCount = 0;
       let listener: ((event: RimeEvent) => void) | undefined;
       const settings = decodeSettings({ ...speechConfig, events: { next: (event) => (userEvents?.next?.(event), listener?.(event)) } });
       if (E.isLeft(settings)) return throwError(() => settings.left);
@@ -120,7 +134,7 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
         const segmentStarts = new Map<string, number>();
         const speech = new Speech(subscriber, settings.right, {
           audio: (bytes, speechTurn, contextId) => {
-            const state = speechTurn === undefined ? undefined : turnsOf[speechTurn];
+            const state = speechTurn === undefined ? undefined : turnsOf.get(speechTurn);
             if (state === undefined) return;
             state.startedAt ??= clock.seconds;
             if (contextId !== undefined && !segmentStarts.has(contextId)) segmentStarts.set(contextId, clock.seconds);
@@ -129,7 +143,7 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
             subscriber.next({ type: 'audio', turn: state.reply, bytes });
           },
           words: (words, speechTurn, contextId) => {
-            const state = turnsOf[speechTurn];
+            const state = turnsOf.get(speechTurn);
             if (state === undefined) return;
             // Speech gives them from the start of their segment's audio: on the turn's clock, from where it started.
             const segmentStart = segmentStarts.get(contextId) ?? clock.seconds;
@@ -142,9 +156,11 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
           },
           restart: () => segmentStarts.clear(),
           done: (speechTurn) => {
-            const state = turnsOf[speechTurn];
-            if (state === undefined || state.ended) return;
-            state.ended = true;
+            const state = turnsOf.get(speechTurn);
+            if (state === undefined) return;
+            turnsOf.delete(speechTurn);
+            recent.set(state.reply, state);
+            if (recent.size > REMEMBERED_TURNS) recent.delete(recent.keys().next().value ?? state.reply);
             const { firstAudioMs, audioSeconds, charactersSent, replayed, retries } = state;
             const { handshakeMs } = state;
             subscriber.next({
@@ -154,14 +170,17 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
             });
           },
         });
-        const speaking = () => turnsOf.filter((state) => !state.ended).at(-1);
+        /** The turn being spoken: the oldest whose audio has not all come. */
+        const speaking = (): TurnState | undefined => turnsOf.values().next().value;
         listener = (event) => {
-          const latest = turnsOf.at(-1);
-          if (event.type === 'open' && latest !== undefined && latest.firstAudioMs === undefined) {
-            // The part of the upgrade that came after the turn's first text is what the turn waited for.
-            latest.handshakeMs += Math.min(event.handshakeMs, asyncScheduler.now() - latest.givenAt);
+          if (event.type === 'open') {
+            // Every turn whose text waited for this upgrade waited for the part of it that came after its first text.
+            const now = asyncScheduler.now();
+            for (const state of turnsOf.values()) {
+              if (state.firstAudioMs === undefined) state.handshakeMs += Math.min(event.handshakeMs, now - state.givenAt);
+            }
           }
-          const state = event.type === 'first-audio' ? turnsOf[event.turn] : speaking();
+          const state = event.type === 'first-audio' ? turnsOf.get(event.turn) : speaking();
           if (state === undefined) return;
           if (event.type === 'first-audio') state.firstAudioMs = event.milliseconds;
           if (event.type === 'retry') {
@@ -176,7 +195,7 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
         const give = (message: ClientMessage, reply: number | undefined) => {
           if (message.type === 'text' && !turnOpen && reply !== undefined) {
             // A text after a flush, an interruption or the start begins the speech's next turn: this reply's.
-            turnsOf.push({
+            latest = {
               reply,
               text: '',
               charactersSent: 0,
@@ -188,14 +207,11 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
               words: [],
               givenAt: asyncScheduler.now(),
               handshakeMs: 0,
-              ended: false,
-            });
+            };
+            turnsOf.set(turnCount++, latest);
             turnOpen = true;
           }
-          if (message.type === 'text') {
-            const state = turnsOf.at(-1);
-            if (state !== undefined) state.charactersSent += message.text.length;
-          }
+          if (message.type === 'text' && latest !== undefined) latest.charactersSent += message.text.length;
           if (message.type !== 'text') turnOpen = false;
           speech.handle(message);
         };
@@ -204,9 +220,20 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
           subscriptions.add(
             from(clear).subscribe({
               next: (request) => {
-                const state = speaking();
-                if (state !== undefined) subscriber.next(interrupted(state, request ?? undefined));
-                if (state !== undefined) state.ended = true;
+                // A barge-in: the listener spoke. The turn being spoken is cut where they heard it, and the replies
+                // queued behind it, written before they spoke, are not said either.
+                clears++;
+                const said = request ?? undefined;
+                const cut = [...turnsOf.values()];
+                turnsOf.clear();
+                const playing = said?.turn === undefined ? cut[0] : (cut.find((state) => state.reply === said.turn) ?? recent.get(said.turn));
+                if (playing !== undefined) subscriber.next(interrupted(playing, said));
+                // The player plays in order: a turn after the one playing was not heard at all.
+                const playingReply = playing?.reply ?? said?.turn ?? -1;
+                for (const state of cut) {
+                  if (state === playing) continue;
+                  subscriber.next(state.reply > playingReply ? unheard(state) : { type: 'interrupted', turn: state.reply, playedMs: undefined });
+                }
                 if (speech.clearAfterEnd()) return;
                 // While a reply is read, its segmenter drops what it holds and says clear; else it is said here.
                 if (reading !== undefined) interruptions.next();
@@ -218,10 +245,20 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
         }
         speech.start();
         const { pauseBetweenBrackets } = options;
+        /** Barge-ins so far: a reply emitted before the latest one is not read. */
+        let clears = 0;
         subscriptions.add(
           from(replies)
             .pipe(
-              concatMap((reply, index) => {
+              map((reply) => ({ reply, clearsBefore: clears })),
+              concatMap(({ reply, clearsBefore }, index) => {
+                if (clearsBefore < clears) {
+                  // Never read (an LLM stream not subscribed to is not asked for), so its text is not known.
+                  return defer(() => {
+                    subscriber.next({ type: 'interrupted', turn: index, playedMs: undefined, heard: '' });
+                    return EMPTY;
+                  });
+                }
                 const texts: string[] = [];
                 return concat(
                   defer(() => {
@@ -236,8 +273,7 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
                     map((message) => (message.type === 'eos' ? FLUSH : message)),
                     tap((message) => {
                       give(message, index);
-                      const state = turnsOf.at(-1);
-                      if (state !== undefined && state.reply === index) state.text = texts.join('');
+                      if (latest?.reply === index) latest.text = texts.join('');
                     }),
                   ),
                   defer(() => {
@@ -255,6 +291,11 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
         return subscriptions;
       });
     });
+}
+
+/** A turn queued behind the one playing: none of it was heard. */
+function unheard(state: TurnState): TurnEvent {
+  return { type: 'interrupted', turn: state.reply, playedMs: undefined, heard: '', notHeard: state.text.trim() };
 }
 
 /** What the listener heard of an interrupted turn, as far as its word timings tell. */

@@ -116,20 +116,65 @@ describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
     });
   });
 
+  it('every turn whose text waited for the upgrade says how long it waited; a turn after it waited for none', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = answering({ handshake: 5 });
+      const replies = cold('rs--------t|', { r: cold('a|', { a: 'First. ' }), s: cold('b|', { b: 'Second. ' }), t: cold('c|', { c: 'Third. ' }) });
+      const events: TurnEvent[] = [];
+      replies.pipe(rimeTurns(config(fake))).subscribe((event) => events.push(event));
+      flush();
+      const metrics = events.flatMap((event) => (event.type === 'done' ? [[event.turn, event.metrics.handshakeMs, event.metrics.connectionReused]] : []));
+      // Turn 0's text was given at 1 (its reply's end), turn 1's at 2: the upgrade came at 5.
+      expect(metrics).toEqual([
+        [0, 4, false],
+        [1, 3, false],
+        [2, 0, true],
+      ]);
+    });
+  });
+
+  it('a barge-in stops the agent: the turn being spoken, and the replies queued behind it (read or not), are each interrupted', () => {
+    scheduler().run(({ cold, hot, flush, expectSubscriptions }) => {
+      const fake = answering({ words: true });
+      const reading = cold('b---|', { b: 'Read and queued. Still' });
+      const unread = cold('c|', { c: 'Queued, never read. ' });
+      const replies = cold('rst---u|', { r: cold('a|', { a: 'Being spoken now. ' }), s: reading, t: unread, u: cold('d|', { d: 'After it. ' }) });
+      // Turn 0's audio has all come (at 2), but the player is still in it: the barge-in says so.
+      const clear = hot('---x', { x: { playedMs: 0, turn: 0 } });
+      const events: TurnEvent[] = [];
+      const seen = timeline(replies.pipe(rimeTurns(config(fake, { clear })), tap((event) => events.push(event))));
+      flush();
+      expectSubscriptions(reading.subscriptions).toBe('-^-!');
+      expect(unread.subscriptions).toEqual([]); // emitted before the barge-in: never subscribed to
+      expect(events.filter((event) => event.type === 'interrupted')).toEqual([
+        { type: 'interrupted', turn: 0, playedMs: 0, heard: '', notHeard: 'Being spoken now.' },
+        { type: 'interrupted', turn: 1, playedMs: undefined, heard: '', notHeard: 'Read and queued. Still' },
+        { type: 'interrupted', turn: 2, playedMs: undefined, heard: '' },
+      ]);
+      // Turn 0 is answered at 2 (sent at its end, 1); the reply after the barge-in is sent at its end (7), answered at 8.
+      expect(seen).toEqual(['2:w0', '2:a0', '2:d0', '2:w1', '2:a1', '3:i0', '3:i1', '3:i2', '8:w3', '8:a3', '8:d3']);
+      expect(fake.connections[0]?.messages.filter((message) => message.type === 'text').map((message) => message.type === 'text' && message.text)).toEqual([
+        'Being spoken now.',
+        'Read and queued.',
+        'After it.',
+      ]);
+    });
+  });
+
   it('a clear mid-turn: the reply being read is unsubscribed at once, interrupted with the words heard, the next reply at once', () => {
     scheduler().run(({ cold, hot, flush, expectSubscriptions }) => {
       const fake = answering({ words: true });
       const first = cold('a-----b|', { a: 'Hello there friend. More', b: ' never said. ' });
-      const replies = cold('r-s|', { r: first, s: cold('c|', { c: 'Next. ' }) });
+      const replies = cold('r---s|', { r: first, s: cold('c|', { c: 'Next. ' }) });
       const clear = hot('---x', { x: { playedMs: 700 } });
       const events: TurnEvent[] = [];
       const seen = timeline(replies.pipe(rimeTurns(config(fake, { clear })), tap((event) => events.push(event))));
       flush();
       expectSubscriptions(first.subscriptions).toBe('^--!');
       // "Hello there friend." is sent at once ("More" decides it) and answered at 1, but the reply is still being read:
-      // the clear at 3 interrupts its turn (no done), and the reply after it starts at once: sent when it completes,
-      // at 4, answered at 5.
-      expect(seen).toEqual(['1:w0', '1:a0', '3:i0', '5:w1', '5:a1', '5:d1']);
+      // the clear at 3 interrupts its turn (no done), and the reply after it (at 4) starts at once: sent when it
+      // completes, at 5, answered at 6.
+      expect(seen).toEqual(['1:w0', '1:a0', '3:i0', '6:w1', '6:a1', '6:d1']);
       expect(events.find((event) => event.type === 'interrupted')).toEqual({ type: 'interrupted', turn: 0, playedMs: 700, heard: 'Hello there', notHeard: 'friend. More' });
       expect(fake.connections[0]?.messages.filter((message) => message.type === 'text').map((message) => message.type === 'text' && message.text)).toEqual(['Hello there friend.', 'Next.']);
     });
