@@ -49,5 +49,8 @@ if (require.main === module) {
   const io = { out: process.stdout, err: process.stderr, signals: process, stdin: process.stdin, env: process.env, errIsTTY: process.stderr.isTTY };
   void main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;
+    // The work is done and its exit code decided: a signal while the last sockets close (a second Ctrl-C that came
+    // a moment after the first) exits with it, rather than killing the process with the signal's own.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(code));
   });
 }
