@@ -217,7 +217,7 @@ describe.each(['ws', 'ws3'] as const)('rimeConnection() against the local server
   }, 20_000);
 });
 
-describe("rimeConnection() and Rime's idle close", () => {
+describe("Rime's idle close (after 1.2 s here)", () => {
   let server: RimeServer;
   let upgrades = 0;
   beforeAll(async () => {
@@ -238,18 +238,8 @@ describe("rimeConnection() and Rime's idle close", () => {
     rime.close();
     await until(() => server.connectionCount === 0);
   }, 20_000);
-});
 
-describe("rimeTurns() and Rime's idle close, without a rimeConnection()", () => {
-  let server: RimeServer;
-  let upgrades = 0;
-  beforeAll(async () => {
-    server = await createRimeServer({ log: () => {}, realTimeFactor: 0.05, idleTimeoutMs: 1200, handshakeDelayMs: 100 });
-    server.events.subscribe((event) => event.type === 'open' && upgrades++);
-  });
-  afterAll(() => server.close());
-
-  it('on /ws3 the conversation\'s connection closed idle between replies is opened again at once: the next turn waits for none', async () => {
+  it('without a rimeConnection(), on /ws3 the conversation\'s connection closed idle between replies is opened again at once: the next turn waits for none', async () => {
     upgrades = 0;
     const replies = new Subject<string>();
     const events = lastValueFrom(
