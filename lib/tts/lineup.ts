@@ -5,6 +5,9 @@ import type { TtsSettings } from './config';
 import type { RimeEvent } from './events';
 import { Link, type Turn } from './link';
 
+/** On `/ws3`, the most segments sent and not done yet: the one being synthesized, and the next, ready for Rime. */
+const SYNTHESES_AHEAD = 2;
+
 /** What the lineup asks of the speech it serves. */
 export interface LineupHost {
   readonly settings: TtsSettings;
@@ -50,9 +53,11 @@ export class Lineup {
   }
 
   newLink(messages: readonly ClientMessage[], queued: boolean): Link {
-    const { protocol, options, maxReplayCharacters } = this.host.settings;
-    // On /ws3 the most text sent and not done is bounded as a connection's text is on /ws.
-    const link = new Link(protocol.wire, options.segment === 'immediate', messages, queued, protocol.contexts ? maxReplayCharacters : undefined);
+    const { protocol, options, maxReplayCharacters, flushEachSegment } = this.host.settings;
+    // On /ws3 the most text sent and not done is bounded as a connection's text is on /ws, and where each segment
+    // is a synthesis of its own, so are the syntheses asked for ahead: an interruption waits for no more than those.
+    const contexts = protocol.contexts;
+    const link = new Link(protocol.wire, options.segment === 'immediate', messages, queued, contexts ? maxReplayCharacters : undefined, contexts && flushEachSegment ? SYNTHESES_AHEAD : undefined);
     link.read(this.reading);
     return link;
   }

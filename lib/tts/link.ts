@@ -77,12 +77,19 @@ export class Link {
      * text waits for `done`s, so the server never holds more than this much of it. Undefined: no such bound.
      */
     private readonly window?: number,
+    /**
+     * Where each text is flushed on its own there (`/ws3`, the default segmenting): the most texts sent and not done
+     * yet. Rime's `clear` cancels no synthesis already asked for, so an interruption waits for at most these; two
+     * keep Rime busy (one synthesized while the other's audio streams). Undefined: no such bound.
+     */
+    private readonly textsAhead?: number,
   ) {
     messages.forEach((message) => this.push(message));
   }
 
   /** Text sent and not done yet (`window`'s measure), and where the last text a flush or `eos` followed stands. */
   private outstanding = 0;
+  private outstandingTexts = 0;
   private lastFlushedText = -1;
   private lastSentText = -1;
 
@@ -221,7 +228,9 @@ export class Link {
       const message = this.messages[index];
       if (message?.type === 'text' && message.contextId === contextId) {
         this.acknowledgedCount = index + 1;
-        this.outstanding = this.messages.slice(this.acknowledgedCount, this.sentCount).reduce((sum, each) => sum + charactersOf(each), 0);
+        const undone = this.messages.slice(this.acknowledgedCount, this.sentCount);
+        this.outstanding = undone.reduce((sum, each) => sum + charactersOf(each), 0);
+        this.outstandingTexts = undone.filter((each) => each.type === 'text').length;
         this.owedSince = this.owesSynthesis ? asyncScheduler.now() : undefined;
         this.transmitWaiting(); // text held back by the window may go now
         return true;
@@ -265,6 +274,7 @@ export class Link {
     for (let message = this.messages[this.sentCount]; message !== undefined && !this.queued; message = this.messages[this.sentCount]) {
       if (this.send === undefined) return;
       if (this.window !== undefined && message.type === 'text' && this.outstanding > 0 && this.outstanding + message.text.length > this.window) return;
+      if (this.textsAhead !== undefined && message.type === 'text' && this.outstandingTexts >= this.textsAhead) return;
       this.transmit(message);
     }
   }
@@ -277,6 +287,7 @@ export class Link {
       this.spoke = true;
       this.lastSentText = index;
       this.outstanding += message.text.length;
+      this.outstandingTexts++;
     }
     if (text && this.unansweredFrom === undefined) this.unansweredFrom = index;
     const owing = text ? this.synthesizesText : message.type !== 'clear';

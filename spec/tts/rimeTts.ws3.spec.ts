@@ -200,4 +200,16 @@ describe("rimeTts() on Rime's JSON protocol (/ws3), with a fake transport", () =
       expect(fake.connections).toHaveLength(2);
     });
   });
+
+  it('asks Rime for at most two syntheses ahead (its clear cancels none already asked for): the next segment goes at a done', () => {
+    scheduler().run(({ cold, flush }) => {
+      const fake = answering({ delay: 10 });
+      const source = cold('(abcd|)', { a: 'One? ', b: 'Two? ', c: 'Three? ', d: 'Four? ' });
+      source.pipe(rimeTts(ws3(fake))).subscribe();
+      flush();
+      const texts = (fake.connections[0]?.sent ?? []).filter((entry) => typeof entry.frame === 'string' && entry.frame.includes('"text"'));
+      // Two at once; the next two once those are done (each flush is answered 10 frames on).
+      expect(texts.map((entry) => entry.time)).toEqual([0, 0, 10, 10]);
+    });
+  });
 });
