@@ -50,6 +50,7 @@ export interface TurnMetrics {
   readonly charactersSent: number;
   /** What Rime was asked to synthesize for it: the characters sent, and those said again by retries. */
   readonly charactersBilled: number;
+  /** Retries while it played (on `/ws3` a retry also says again later turns' text: it is counted here, on this turn). */
   readonly retries: number;
   /**
    * Whether the turn went on a connection open before its first text (no handshake made it wait): on `/ws3` every
@@ -189,8 +190,9 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
           }
         };
         const subscriptions = new Subscription(() => speech.dispose());
-        /** The reply being read, while it is. */
+        /** The reply being read, while it is, and its text so far. */
         let reading: number | undefined;
+        let readingText = (): string => '';
         let turnOpen = false;
         const give = (message: ClientMessage, reply: number | undefined) => {
           if (message.type === 'text' && !turnOpen && reply !== undefined) {
@@ -230,9 +232,16 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
                 if (playing !== undefined) subscriber.next(interrupted(playing, said));
                 // The player plays in order: a turn after the one playing was not heard at all.
                 const playingReply = playing?.reply ?? said?.turn ?? -1;
-                for (const state of cut) {
+                // Turns whose audio has all come but that the player had not reached yet were not heard either.
+                const queued = [...recent.values()].filter((state) => state.reply > playingReply && state !== playing);
+                for (const state of [...queued, ...cut]) {
                   if (state === playing) continue;
                   subscriber.next(state.reply > playingReply ? unheard(state) : { type: 'interrupted', turn: state.reply, playedMs: undefined });
+                }
+                queued.forEach((state) => recent.delete(state.reply));
+                // The reply being read whose text is still held (no segment of it given yet) is a turn cut too.
+                if (reading !== undefined && latest?.reply !== reading && readingText().trim() !== '') {
+                  subscriber.next({ type: 'interrupted', turn: reading, playedMs: undefined, heard: '', notHeard: readingText().trim() });
                 }
                 if (speech.clearAfterEnd()) return;
                 // While a reply is read, its segmenter drops what it holds and says clear; else it is said here.
@@ -263,6 +272,7 @@ export function rimeTurns(config: RimeTurnsConfig): OperatorFunction<ObservableI
                 return concat(
                   defer(() => {
                     reading = index;
+                    readingText = () => texts.join('');
                     return EMPTY;
                   }),
                   from(reply).pipe(
@@ -302,7 +312,9 @@ function unheard(state: TurnState): TurnEvent {
 function interrupted(state: TurnState, request: Interruption | undefined): TurnEvent {
   const playedMs = request?.playedMs;
   if (playedMs === undefined || state.words.length === 0) return { type: 'interrupted', turn: state.reply, playedMs };
-  const heardWords = state.words.filter((word) => word.start < playedMs / 1000).map((word) => word.word);
+  // Timings come ahead of their audio: a word whose audio was not emitted cannot have been heard.
+  const heardUntil = Math.min(playedMs / 1000, state.audioSeconds);
+  const heardWords = state.words.filter((word) => word.start < heardUntil).map((word) => word.word);
   // The rest is the reply's text after the last word heard (found in order), what was never spoken included.
   let at = 0;
   for (const word of heardWords) {

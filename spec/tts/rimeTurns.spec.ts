@@ -70,7 +70,8 @@ describe.each(['ws', 'ws3'] as const)('rimeTurns() against the local server (pro
     replies.next(tokens as unknown as readonly string[]);
     await until(() => events.some((event) => event.type === 'done' && event.turn === 0));
     tokens.next('The second turn is long enough to be interrupted while it is spoken, ');
-    await until(() => events.some((event) => event.type === 'audio' && event.turn === 1));
+    // The player has heard 400 ms of the turn: as much has come (pcm at 22,050 Hz: 17,640 bytes).
+    await until(() => audioOf(events, 1).length >= 17_640);
     clear.next({ playedMs: 400 });
     tokens.next('and this part, after the barge-in, must never be spoken.');
     replies.next(['Third.']);
@@ -94,7 +95,8 @@ describe.each(['ws', 'ws3'] as const)('rimeTurns() against the local server (pro
 
 describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
   const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-  const config = (fake: FakeTransport, extra = {}) => ({ speaker: 'cove', apiKey: 'k', audioFormat: 'mp3' as const, protocol: 'ws3' as const, transport: fake.transport, ...extra });
+  // pcm at 8 kHz: 16,000 bytes a second of audio, which the fakes below size their chunks by.
+  const config = (fake: FakeTransport, extra = {}) => ({ speaker: 'cove', apiKey: 'k', audioFormat: 'pcm' as const, samplingRate: 8000, protocol: 'ws3' as const, transport: fake.transport, ...extra });
   const brief = (event: TurnEvent) => (event.type === 'audio' ? `a${event.turn}` : event.type === 'words' ? `w${event.turn}` : `${event.type[0]}${event.turn}`);
 
   /** Every event, with the virtual time it came at. */
@@ -106,7 +108,7 @@ describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
 
   it('speaks the replies in order, each a turn: its words, audio and done before the next', () => {
     scheduler().run(({ cold, flush }) => {
-      const fake = answering({ words: true });
+      const fake = answering({ words: true, bytesPerSecond: 16_000 });
       const replies = cold('r---s|', { r: cold('a|', { a: 'One. ' }), s: cold('b|', { b: 'Two. ' }) });
       const seen = timeline(replies.pipe(rimeTurns(config(fake))));
       flush();
@@ -135,7 +137,7 @@ describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
 
   it('a barge-in stops the agent: the turn being spoken, and the replies queued behind it (read or not), are each interrupted', () => {
     scheduler().run(({ cold, hot, flush, expectSubscriptions }) => {
-      const fake = answering({ words: true });
+      const fake = answering({ words: true, bytesPerSecond: 16_000 });
       const reading = cold('b---|', { b: 'Read and queued. Still' });
       const unread = cold('c|', { c: 'Queued, never read. ' });
       const replies = cold('rst---u|', { r: cold('a|', { a: 'Being spoken now. ' }), s: reading, t: unread, u: cold('d|', { d: 'After it. ' }) });
@@ -161,9 +163,26 @@ describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
     });
   });
 
+  it('a barge-in also ends the turns the player had not reached (their audio all come), and a reply whose text is still held', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const fake = answering({ words: true, bytesPerSecond: 16_000 });
+      const replies = cold('rs-t', { r: cold('a|', { a: 'One two. ' }), s: cold('b|', { b: 'Three four. ' }), t: cold('c', { c: 'Let me think about ' }) });
+      // Turns 0 and 1 have all come by 3; the player is still in turn 0 (at 0.7 s) when the listener speaks, at 5.
+      const clear = hot('-----x', { x: { playedMs: 700, turn: 0 } });
+      const events: TurnEvent[] = [];
+      replies.pipe(rimeTurns(config(fake, { clear }))).subscribe((event) => events.push(event));
+      flush();
+      expect(events.filter((event) => event.type === 'interrupted')).toEqual([
+        { type: 'interrupted', turn: 0, playedMs: 700, heard: 'One two.', notHeard: '' },
+        { type: 'interrupted', turn: 1, playedMs: undefined, heard: '', notHeard: 'Three four.' },
+        { type: 'interrupted', turn: 2, playedMs: undefined, heard: '', notHeard: 'Let me think about' },
+      ]);
+    });
+  });
+
   it('a clear mid-turn: the reply being read is unsubscribed at once, interrupted with the words heard, the next reply at once', () => {
     scheduler().run(({ cold, hot, flush, expectSubscriptions }) => {
-      const fake = answering({ words: true });
+      const fake = answering({ words: true, bytesPerSecond: 16_000 });
       const first = cold('a-----b|', { a: 'Hello there friend. More', b: ' never said. ' });
       const replies = cold('r---s|', { r: first, s: cold('c|', { c: 'Next. ' }) });
       const clear = hot('---x', { x: { playedMs: 700 } });
@@ -189,7 +208,7 @@ describe('rimeTurns() with a fake /ws3 transport (marbles)', () => {
           const { contextId } = message;
           const words = message.text.trim().split(/\s+/).map((word, index) => ({ word, start: index * 0.5, end: index * 0.5 + 0.4 }));
           asyncScheduler.schedule(() => connection.send({ type: 'words', words, contextId: contextId ?? null }), 1);
-          asyncScheduler.schedule(() => connection.audio('[audio]', contextId), 1);
+          asyncScheduler.schedule(() => connection.audio(new Uint8Array(words.length * 0.5 * 16_000), contextId), 1);
           asyncScheduler.schedule(() => connection.live && connection.send({ type: 'done', contextId: contextId ?? null }), 5);
         });
       }, jsonWire);
