@@ -71,6 +71,34 @@ async function onWarmConnection(url: string, protocol: ProtocolName, turns: numb
   }
 }
 
+/** A long answer, interrupted early, then the agent's next reply. */
+const LONG_ANSWER = ['Here is a long answer. ', 'It has a few sentences. ', 'Each one is a synthesis of its own. ', 'The listener speaks early.'];
+const BARGE_IN_AFTER_MS = 600;
+
+/**
+ * Against a server that synthesizes at real-time pace: milliseconds from a barge-in (600 ms into a long answer) to
+ * the first audio of the reply the agent emits right after it, through one rimeTurns.
+ */
+async function afterBargeIn(url: string, protocol: ProtocolName): Promise<number> {
+  const replies = new Subject<readonly string[]>();
+  const clear = new Subject<void>();
+  const events = new Subject<TurnEvent>();
+  const finished = new Promise<void>((resolve, reject) =>
+    replies.pipe(map((tokens) => from(tokens)), rimeTurns({ ...config, url, protocol, clear })).subscribe({ next: (event) => events.next(event), complete: resolve, error: reject }),
+  );
+  const nextAudio = firstValueFrom(events.pipe(filter((event) => event.turn === 1 && event.type === 'audio')));
+  replies.next(LONG_ANSWER);
+  await new Promise((resolve) => setTimeout(resolve, BARGE_IN_AFTER_MS));
+  clear.next();
+  const interruptedAt = performance.now();
+  replies.next(['Okay, go ahead.']);
+  await nextAudio;
+  const waited = performance.now() - interruptedAt;
+  replies.complete();
+  await finished;
+  return waited;
+}
+
 /**
  * A conversation of 20 turns against a server whose handshake costs 300 ms: first audio per turn through one
  * rimeTurns (on both protocols) beside one rimeTts subscription per turn, in the same run.
@@ -87,6 +115,15 @@ export async function benchTurns(options: BenchOptions): Promise<Section> {
     const warmWs3AtOnce = await onWarmConnection(server.urls.ws3, 'ws3', turns, noPause);
     const turnsWs = await throughTurns(server.urls.ws, 'ws', turns);
     const turnsWs3 = await throughTurns(server.urls.ws3, 'ws3', turns);
+    const realTime = await createRimeServer({ log: () => {}, realTimeFactor: 1 });
+    const bargeIns: Record<ProtocolName, number[]> = { ws: [], ws3: [] };
+    try {
+      for (let run = 0; run < (options.quick ? 1 : 5); run++) {
+        for (const protocol of ['ws', 'ws3'] as const) bargeIns[protocol].push(await afterBargeIn(realTime.urls[protocol], protocol));
+      }
+    } finally {
+      await realTime.close();
+    }
     const row = (name: string, samples: readonly number[]) => {
       const later = stats(samples.slice(1));
       const slowLater = samples.slice(1).filter((ms) => ms >= HANDSHAKE_MS / 2).length;
@@ -114,6 +151,15 @@ export async function benchTurns(options: BenchOptions): Promise<Section> {
         'turn finds it open. With no listener between replies, on `/ws` the next reply comes before the connection opened',
         'for it (when the last reply took the warm one) is open, and waits for the rest of its handshake; on `/ws3` the',
         'connection is handed back and nothing waits.',
+        '',
+        `A barge-in ${BARGE_IN_AFTER_MS} ms into a long answer (four sentences), then the agent's next reply at once, against a`,
+        'server that synthesizes at real-time pace (Rime is many times faster): from the barge-in to the next reply\'s',
+        `first audio, ${options.quick ? 1 : 5} runs, interleaved.`,
+        '',
+        '| protocol | next reply\'s first audio after the barge-in: median (min–max) |',
+        '|---|---|',
+        `| \`/ws\` (a new connection, opened ahead) | ${format.spread(stats(bargeIns.ws), 'ms', 0)} |`,
+        `| \`/ws3\` (the same connection: Rime first finishes the syntheses asked for, at most two) | ${format.spread(stats(bargeIns.ws3), 'ms', 0)} |`,
       ].join('\n'),
     };
   } finally {
