@@ -4,6 +4,12 @@ import type { Wire } from '../protocol/wire';
 import type { TransportEvent } from '../transport/transport';
 import type { TtsSettings } from './config';
 
+/**
+ * Messages Rime has said done past which a connection's log forgets them: nothing done is said again, so a
+ * conversation on one `/ws3` connection holds its unfinished text only, not every turn's.
+ */
+const FORGET_DONE_AFTER = 256;
+
 /** The most audio a connection keeps before it is current; past it, its socket is not read until then. */
 const EARLY_AUDIO_LIMIT = 1024 * 1024;
 
@@ -231,6 +237,7 @@ export class Link {
         const undone = this.messages.slice(this.acknowledgedCount, this.sentCount);
         this.outstanding = undone.reduce((sum, each) => sum + charactersOf(each), 0);
         this.outstandingTexts = undone.filter((each) => each.type === 'text').length;
+        if (this.acknowledgedCount >= FORGET_DONE_AFTER) this.forgetDone();
         this.owedSince = this.owesSynthesis ? asyncScheduler.now() : undefined;
         this.transmitWaiting(); // text held back by the window may go now
         return true;
@@ -259,7 +266,23 @@ export class Link {
 
   /** The context of the first text sent: what an untagged answer can belong to (Rime may tag the first `null`). */
   get firstContext(): ContextId | undefined {
-    return this.messages.find((message) => message.type === 'text')?.contextId;
+    return this.firstSentContext;
+  }
+
+  private firstSentContext: ContextId | undefined;
+
+  /**
+   * Drops from the log what Rime said done (never said again, by a retry or otherwise); the positions kept are
+   * moved with it. A `clear` among them goes too: every text before it being done, nothing stale can come.
+   */
+  private forgetDone(): void {
+    const done = this.acknowledgedCount;
+    this.messages.splice(0, done);
+    this.sentCount -= done;
+    this.acknowledgedCount = 0;
+    this.lastFlushedText -= done;
+    this.lastSentText -= done;
+    if (this.unansweredFrom !== undefined) this.unansweredFrom = Math.max(0, this.unansweredFrom - done);
   }
 
   /** Forgets messages not sent yet (an interruption before they went out). */
@@ -285,6 +308,7 @@ export class Link {
     const text = message.type === 'text';
     if (text) {
       this.spoke = true;
+      this.firstSentContext ??= message.contextId;
       this.lastSentText = index;
       this.outstanding += message.text.length;
       this.outstandingTexts++;

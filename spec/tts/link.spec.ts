@@ -1,6 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { RimeError } from '../../lib/errors';
 import { CLEAR, type ClientMessage, EOS, FLUSH, textMessage } from '../../lib/protocol/messages';
+import { jsonWire } from '../../lib/protocol/json';
 import { plainWire } from '../../lib/protocol/plain';
 import { type FakeConnection, FakeTransport } from '../../lib/testing/fakeTransport';
 import type { Transport, TransportEvent } from '../../lib/transport/transport';
@@ -343,5 +344,38 @@ describe('Link', () => {
     failing.connection.fail(error);
     expect(failing.errors).toEqual([error]);
     expect(errors).toEqual([]);
+  });
+
+  describe('on /ws3, where Rime says each synthesis done', () => {
+    // The fake transport reads frames as the plain protocol does: these tests count the JSON frames themselves.
+    const ws3Link = () => new Link(jsonWire, false, [], false, 2000, 2);
+    const text = (index: number): ClientMessage => ({ type: 'text', text: `Sentence ${index}.`, contextId: `0.${index}` });
+
+    it('sends at most two texts not done yet; a done lets the next go', () => {
+      const given = ws3Link();
+      const { connection } = connect(given);
+      for (let index = 0; index < 4; index++) [text(index), FLUSH].forEach((message) => given.push(message));
+      expect(connection.frames.filter((frame) => frame.includes('"text"'))).toHaveLength(2);
+      expect(given.acknowledge('0.0')).toBe(true);
+      expect(connection.frames.filter((frame) => frame.includes('"text"'))).toHaveLength(3);
+    });
+
+    it('forgets what Rime said done: a long conversation on one connection keeps its unfinished text only', () => {
+      const given = ws3Link();
+      const { connection } = connect(given);
+      for (let index = 0; index < 2000; index++) {
+        [text(index), FLUSH].forEach((message) => given.push(message));
+        if (index >= 1) given.acknowledge(`0.${index - 1}`);
+      }
+      expect(connection.frames.filter((frame) => frame.includes('"text"'))).toHaveLength(2000); // every one went out
+      expect(given.messages.length).toBeLessThan(2 * 256 + 4);
+      // What is not done is still known, in place: the last text, then its flush.
+      const from = given.unacknowledgedFrom(() => true) ?? -1;
+      expect(given.messages.slice(from)).toEqual([text(1999), FLUSH]);
+      expect(given.flushedAfter(from)).toBe(true);
+      expect(given.firstContext).toBe('0.0'); // what an untagged answer of the first text is taken for
+      given.push(EOS);
+      expect(given.endOfStreamSent).toBe(true);
+    });
   });
 });
